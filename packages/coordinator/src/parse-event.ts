@@ -1,0 +1,32 @@
+import { ContractError, type OrderCompleted, OrderCompletedSchema, parseContract } from "@thumbs/core";
+import type { CoordinatorConfig } from "./config.js";
+import { BucketNotAllowedError } from "./errors.js";
+
+/** The EventBridge detail-type the backend emits; direct invocations pass the detail itself. */
+export const ORDER_COMPLETED_DETAIL_TYPE = "order-completed";
+
+/** Accepts an EventBridge event or a bare order-completed payload, validated against config limits. */
+export function parseOrderEvent(input: unknown, config: CoordinatorConfig): OrderCompleted {
+  const envelope = input as { "detail-type"?: unknown; detail?: unknown } | null;
+  const isEventBridge = typeof envelope === "object" && envelope !== null && "detail-type" in envelope;
+  if (isEventBridge && envelope["detail-type"] !== ORDER_COMPLETED_DETAIL_TYPE) {
+    throw new ContractError(
+      `Expected an EventBridge event of detail-type "${ORDER_COMPLETED_DETAIL_TYPE}", received "${String(envelope["detail-type"])}".`,
+    );
+  }
+  const event = parseContract(
+    OrderCompletedSchema,
+    isEventBridge ? envelope.detail : input,
+    "order-completed event",
+  );
+  if (config.allowedSourceBuckets.length > 0 && !config.allowedSourceBuckets.includes(event.bucket)) {
+    throw new BucketNotAllowedError(event.bucket, config.allowedSourceBuckets);
+  }
+  if (event.keys && event.keys.length > config.maxEventKeys) {
+    throw new ContractError(
+      `The event lists ${event.keys.length} keys; at most ${config.maxEventKeys} are accepted (MAX_EVENT_KEYS). ` +
+        "Send a `prefix` instead for large orders.",
+    );
+  }
+  return event;
+}

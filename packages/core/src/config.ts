@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { type ThumbnailSize, ThumbnailSizeSchema } from "./contracts.js";
+import { ConfigError } from "./errors.js";
+
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates environment variables once. `shape` maps each variable name to its schema;
+ * a missing or malformed variable throws a ConfigError naming it, what was expected and what was found.
+ */
+export function readEnv<T extends Record<string, z.ZodType>>(
+  shape: T,
+  env: Env = process.env,
+): { [K in keyof T]: z.output<T[K]> } {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(shape)) {
+    const raw = env[name] === "" ? undefined : env[name];
+    const result = schema.safeParse(raw);
+    if (result.success) {
+      out[name] = result.data;
+      continue;
+    }
+    const expected = schema.description ? ` (${schema.description})` : "";
+    const detail = result.error.issues.map((i) => i.message).join("; ");
+    problems.push(
+      raw === undefined
+        ? `Environment variable ${name} is required${expected}.`
+        : `Environment variable ${name} is invalid: ${detail}${expected}; received ${JSON.stringify(raw)}.`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+  return out as { [K in keyof T]: z.output<T[K]> };
+}
+
+/** Schemas for typical variable kinds. */
+export const envInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const envBool = z
+  .enum(["true", "false", "1", "0"], { message: "expected true or false" })
+  .transform((v) => v === "true" || v === "1");
+
+export const envList = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+/** `large:1024x1024,small:256x256` → sizes. */
+export const envSizes = z.string().transform((v, ctx): ThumbnailSize[] => {
+  const sizes: ThumbnailSize[] = [];
+  for (const part of v.split(",").map((s) => s.trim())) {
+    const m = /^([a-z0-9-]+):(\d+)x(\d+)$/.exec(part);
+    const parsed = m
+      ? ThumbnailSizeSchema.safeParse({ name: m[1], width: Number(m[2]), height: Number(m[3]) })
+      : null;
+    if (!parsed?.success) {
+      ctx.addIssue({ code: "custom", message: `expected name:WIDTHxHEIGHT, got "${part}"` });
+      return z.NEVER;
+    }
+    sizes.push(parsed.data);
+  }
+  return sizes;
+});
+
+export const envRedisUrl = z
+  .string()
+  .regex(/^rediss?:\/\/.+/, "expected a redis:// or rediss:// URL")
+  .describe("the Redis (ElastiCache) URL, e.g. rediss://master.example.cache.amazonaws.com:6379");

@@ -1,0 +1,35 @@
+/** Defaults shared by every part of the pipeline. Each can be overridden through config or the event. */
+
+export const DEFAULT_SIZES = [
+  { name: "large", width: 1024, height: 1024 },
+  { name: "small", width: 256, height: 256 },
+] as const;
+
+export const DEFAULT_FORMAT = "jpeg" as const;
+export const DEFAULT_QUALITY = 80;
+
+/** Images per slice. ~25 images × ~45 ms ≈ 1 s of CPU per slice on one vCPU: short enough to fan out wide. */
+export const DEFAULT_SLICE_SIZE = 25;
+/** Upper bound on slices per order; the slice size grows past the default to respect it. */
+export const DEFAULT_MAX_SLICES = 1000;
+
+/** SNS PublishBatch limits (AWS rejects larger batches; fauxqs 1.9.2 does not, so we enforce them ourselves). */
+export const SNS_BATCH_MAX_ENTRIES = 10;
+export const SNS_BATCH_MAX_BYTES = 256 * 1024;
+
+/** S3 limits a key to 1,024 bytes of UTF-8. */
+export const S3_MAX_KEY_BYTES = 1024;
+
+/** Redis records live for 7 days by default: long enough for an admin to review, bounded for memory. */
+export const DEFAULT_RECORD_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Largest explicit key list an order-completed event may carry (EventBridge caps events at 256 KiB anyway). */
+export const DEFAULT_MAX_EVENT_KEYS = 10_000;
+
+/** Default guard rails for one input image. */
+export const DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_MAX_INPUT_PIXELS = 100_000_000;
+export const DEFAULT_IMAGE_TIMEOUT_SECONDS = 30;
+
+/** Length cap for error messages stored for the admin. */
+export const MAX_ERROR_MESSAGE_LENGTH = 500;

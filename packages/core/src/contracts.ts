@@ -1,0 +1,124 @@
+import { z } from "zod";
+import { DEFAULT_FORMAT, DEFAULT_QUALITY, DEFAULT_SIZES, S3_MAX_KEY_BYTES } from "./constants.js";
+import { FAILURE_CLASSES } from "./failure.js";
+
+const utf8Bytes = (s: string): number => Buffer.byteLength(s, "utf8");
+
+/** Order ids end up in Redis keys and S3 keys, so they are restricted to a safe alphabet. */
+export const OrderIdSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+    "expected 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit",
+  );
+
+export const BucketSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name (3-63 of a-z 0-9 . -)");
+
+export const ObjectKeySchema = z
+  .string()
+  .min(1, "expected a non-empty S3 key")
+  .refine(
+    (k) => utf8Bytes(k) <= S3_MAX_KEY_BYTES,
+    `expected an S3 key of at most ${S3_MAX_KEY_BYTES} UTF-8 bytes`,
+  );
+
+export const ThumbnailSizeSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "expected a size name of a-z 0-9 - (max 32)"),
+  width: z.number().int().min(1).max(4096),
+  height: z.number().int().min(1).max(4096),
+});
+export type ThumbnailSize = z.infer<typeof ThumbnailSizeSchema>;
+
+export const OutputFormatSchema = z.enum(["jpeg", "webp"]);
+export type OutputFormat = z.infer<typeof OutputFormatSchema>;
+
+/** What every worker produces for every image of an order. Resolved once, by the coordinator. */
+export const OutputSpecSchema = z.object({
+  sizes: z
+    .array(ThumbnailSizeSchema)
+    .min(1)
+    .max(4)
+    .refine((sizes) => new Set(sizes.map((s) => s.name)).size === sizes.length, "expected unique size names"),
+  format: OutputFormatSchema,
+  quality: z.number().int().min(1).max(100),
+});
+export type OutputSpec = z.infer<typeof OutputSpecSchema>;
+
+export const DEFAULT_OUTPUT: OutputSpec = {
+  sizes: DEFAULT_SIZES.map((s) => ({ ...s })),
+  format: DEFAULT_FORMAT,
+  quality: DEFAULT_QUALITY,
+};
+
+/**
+ * The backend's order-completed event (the EventBridge `detail`, or the direct invocation payload).
+ * Exactly one of `prefix` (every object under it is an image of the order) or `keys` (an explicit list).
+ */
+export const OrderCompletedSchema = z
+  .object({
+    orderId: OrderIdSchema,
+    bucket: BucketSchema,
+    prefix: z.string().min(1, "expected a non-empty prefix").max(S3_MAX_KEY_BYTES).optional(),
+    keys: z.array(ObjectKeySchema).min(1).optional(),
+    sizes: OutputSpecSchema.shape.sizes.optional(),
+    format: OutputFormatSchema.optional(),
+    quality: OutputSpecSchema.shape.quality.optional(),
+  })
+  .strict()
+  .refine((e) => (e.prefix === undefined) !== (e.keys === undefined), {
+    message: "expected exactly one of `prefix` or `keys`",
+  });
+export type OrderCompleted = z.infer<typeof OrderCompletedSchema>;
+
+/** How a worker finds the keys of its slice without listing the whole order. */
+export const SliceSourceSchema = z.discriminatedUnion("kind", [
+  /** The keys themselves, for orders given as an explicit list (image index = offset + position). */
+  z.object({ kind: z.literal("keys"), keys: z.array(ObjectKeySchema).min(1) }),
+  /** A key range of a prefix listing: the `count` keys after `startAfter`, the last of which is `lastKey`. */
+  z.object({
+    kind: z.literal("range"),
+    prefix: z.string().min(1),
+    startAfter: ObjectKeySchema.optional(),
+    lastKey: ObjectKeySchema,
+  }),
+  /** Chosen images by index (retries): each entry carries its own index. */
+  z.object({
+    kind: z.literal("items"),
+    items: z.array(z.object({ index: z.number().int().min(0), key: ObjectKeySchema })).min(1),
+  }),
+]);
+export type SliceSource = z.infer<typeof SliceSourceSchema>;
+
+/** One SNS message: a worker's unit of work. */
+export const SliceMessageSchema = z
+  .object({
+    version: z.literal(1),
+    orderId: OrderIdSchema,
+    bucket: BucketSchema,
+    sliceIndex: z.number().int().min(0),
+    offset: z.number().int().min(0),
+    count: z.number().int().min(1),
+    source: SliceSourceSchema,
+    output: OutputSpecSchema,
+  })
+  .refine((m) => m.source.kind !== "keys" || m.source.keys.length === m.count, {
+    message: "expected `count` to equal the number of keys",
+  })
+  .refine((m) => m.source.kind !== "items" || m.source.items.length === m.count, {
+    message: "expected `count` to equal the number of items",
+  });
+export type SliceMessage = z.infer<typeof SliceMessageSchema>;
+
+/** A per-image error record as stored in Redis and served to the admin. */
+export const ErrorRecordSchema = z.object({
+  index: z.number().int().min(0),
+  key: z.string(),
+  class: z.enum(FAILURE_CLASSES),
+  message: z.string(),
+  advice: z.string(),
+  at: z.string(),
+  sliceIndex: z.number().int().min(0),
+});
+export type ErrorRecord = z.infer<typeof ErrorRecordSchema>;

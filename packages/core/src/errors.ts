@@ -1,0 +1,48 @@
+/**
+ * Errors of the core package. Each keeps `cause` so the original stays inspectable in logs.
+ */
+export class ThumbsError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ThumbsError";
+  }
+}
+
+/** A config value is missing or malformed. The message names the environment variable. */
+export class ConfigError extends ThumbsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ConfigError";
+  }
+}
+
+/** An event or message does not match its contract. */
+export class ContractError extends ThumbsError {
+  constructor(
+    message: string,
+    readonly issues: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "ContractError";
+  }
+}
+
+/** The order is unknown to Redis (never planned, or its records expired). */
+export class OrderNotFoundError extends ThumbsError {
+  constructor(
+    readonly orderId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Order "${orderId}" is not known: it was never planned, or its records expired.`, options);
+    this.name = "OrderNotFoundError";
+  }
+}
+
+/** The same order id was planned again with a different number of images. */
+export class OrderConflictError extends ThumbsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "OrderConflictError";
+  }
+}

@@ -1,0 +1,260 @@
+import type { Redis } from "ioredis";
+import { type ErrorRecord, ErrorRecordSchema } from "./contracts.js";
+import { OrderConflictError, OrderNotFoundError, ThumbsError } from "./errors.js";
+import { FAILURE_ADVICE, type FailureClass, type ImageFailure } from "./failure.js";
+import { INIT_ORDER, RECORD_OUTCOME } from "./ledger-scripts.js";
+import {
+  completionChannel,
+  completionsKey,
+  type OrderKeys,
+  type OrderStatus,
+  orderKeys,
+  ordersKey,
+} from "./redis-layout.js";
+
+export interface LedgerOptions {
+  /** Prepended to every key, e.g. `thumbs:`; lets several deployments or test runs share one Redis. */
+  keyPrefix: string;
+  ttlSeconds: number;
+}
+
+export interface OrderProgress {
+  orderId: string;
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+  slices: number;
+  status: OrderStatus;
+  complete: boolean;
+  createdAt: string;
+  completedAt: string | null;
+  bucket: string;
+  source: string;
+}
+
+export interface OutcomeResult {
+  /** The image's state changed (false for a duplicate delivery). */
+  counted: boolean;
+  /** This call accounted for the order's last image: the completion signal was emitted by it. */
+  completed: boolean;
+}
+
+export interface ErrorPage {
+  records: ErrorRecord[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+type ScriptResult = [number, number];
+type ScriptCommand = (...args: string[]) => Promise<ScriptResult>;
+
+/** Registers the scripts on the client once; ioredis then runs them by SHA (EVALSHA) with a fallback. */
+function scripts(redis: Redis): { init: ScriptCommand; record: ScriptCommand } {
+  const r = redis as unknown as Record<string, ScriptCommand | undefined>;
+  if (typeof r.thumbsInitOrder !== "function") {
+    redis.defineCommand("thumbsInitOrder", { numberOfKeys: 7, lua: INIT_ORDER });
+    redis.defineCommand("thumbsRecordOutcome", { numberOfKeys: 6, lua: RECORD_OUTCOME });
+  }
+  return {
+    init: (...args) => r.thumbsInitOrder!.apply(redis, args),
+    record: (...args) => r.thumbsRecordOutcome!.apply(redis, args),
+  };
+}
+
+/**
+ * An order's accounting in Redis: how many images it has, which are done, which failed and why,
+ * and whether it is complete. Every write is one atomic script, so it is exact under concurrency.
+ */
+export class OrderLedger {
+  private readonly scripts: ReturnType<typeof scripts>;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: LedgerOptions,
+  ) {
+    this.scripts = scripts(redis);
+  }
+
+  keys(orderId: string): OrderKeys {
+    return orderKeys(this.options.keyPrefix, orderId);
+  }
+
+  /**
+   * Records an order's total before any slice is published. Safe to call again for the same order
+   * (a duplicate order-completed event): it keeps the existing progress.
+   */
+  async initOrder(args: {
+    orderId: string;
+    total: number;
+    slices: number;
+    bucket: string;
+    source: string;
+    now?: Date;
+  }): Promise<"created" | "exists"> {
+    const k = this.keys(args.orderId);
+    const p = this.options.keyPrefix;
+    const [code, existing] = await this.scripts.init(
+      k.meta,
+      ordersKey(p),
+      completionsKey(p),
+      k.done,
+      k.failed,
+      k.errors,
+      k.errorsAt,
+      args.orderId,
+      String(args.total),
+      String(args.slices),
+      String((args.now ?? new Date()).getTime()),
+      String(this.options.ttlSeconds),
+      args.bucket,
+      args.source,
+      completionChannel(p),
+    );
+    if (code === -1) {
+      throw new OrderConflictError(
+        `Order "${args.orderId}" was already planned with ${existing} images, now with ${args.total}. ` +
+          "Order ids must be unique per set of images: use a new order id for changed content.",
+      );
+    }
+    return code === 1 ? "created" : "exists";
+  }
+
+  recordDone(orderId: string, index: number, now = new Date()): Promise<OutcomeResult> {
+    return this.record(orderId, index, "done", "", now);
+  }
+
+  recordFailed(
+    orderId: string,
+    args: { index: number; key: string; sliceIndex: number; failure: ImageFailure },
+    now = new Date(),
+  ): Promise<OutcomeResult> {
+    const record: ErrorRecord = {
+      index: args.index,
+      key: args.key,
+      class: args.failure.failureClass,
+      message: args.failure.message,
+      advice: FAILURE_ADVICE[args.failure.failureClass],
+      at: now.toISOString(),
+      sliceIndex: args.sliceIndex,
+    };
+    return this.record(orderId, args.index, "failed", JSON.stringify(record), now);
+  }
+
+  private async record(
+    orderId: string,
+    index: number,
+    outcome: "done" | "failed",
+    recordJson: string,
+    now: Date,
+  ): Promise<OutcomeResult> {
+    const k = this.keys(orderId);
+    const p = this.options.keyPrefix;
+    const [counted, completed] = await this.scripts.record(
+      k.meta,
+      k.done,
+      k.failed,
+      k.errors,
+      k.errorsAt,
+      completionsKey(p),
+      String(index),
+      outcome,
+      recordJson,
+      String(now.getTime()),
+      String(this.options.ttlSeconds),
+      orderId,
+      completionChannel(p),
+    );
+    if (counted === -1) throw new OrderNotFoundError(orderId);
+    if (counted === -2) {
+      throw new ThumbsError(
+        `Image index ${index} is outside order "${orderId}": the slice does not match the plan.`,
+      );
+    }
+    return { counted: counted === 1, completed: completed === 1 };
+  }
+
+  /** Of `indices`, those that already have both thumbnails (so a redelivered slice can skip them). */
+  async doneIndices(orderId: string, indices: readonly number[]): Promise<Set<number>> {
+    if (indices.length === 0) return new Set();
+    const key = this.keys(orderId).done;
+    const pipeline = this.redis.pipeline();
+    for (const i of indices) pipeline.getbit(key, i);
+    const results = (await pipeline.exec()) ?? [];
+    const done = new Set<number>();
+    results.forEach(([error, bit], position) => {
+      if (error) throw error;
+      if (bit === 1) done.add(indices[position]!);
+    });
+    return done;
+  }
+
+  async getProgress(orderId: string): Promise<OrderProgress> {
+    const h = await this.redis.hgetall(this.keys(orderId).meta);
+    if (!h.total) throw new OrderNotFoundError(orderId);
+    const total = Number(h.total);
+    const done = Number(h.done ?? 0);
+    const failed = Number(h.failed ?? 0);
+    return {
+      orderId,
+      total,
+      done,
+      failed,
+      pending: total - done - failed,
+      slices: Number(h.slices ?? 0),
+      status: (h.status ?? "running") as OrderStatus,
+      complete: h.completedAt !== undefined,
+      createdAt: new Date(Number(h.createdAt)).toISOString(),
+      completedAt: h.completedAt ? new Date(Number(h.completedAt)).toISOString() : null,
+      bucket: h.bucket ?? "",
+      source: h.source ?? "",
+    };
+  }
+
+  /** Error records, newest first, optionally only those of one failure class. */
+  async listErrors(
+    orderId: string,
+    page: { offset: number; limit: number; class?: FailureClass | undefined },
+  ): Promise<ErrorPage> {
+    const k = this.keys(orderId);
+    const { offset, limit } = page;
+    if (!page.class) {
+      const [total, indices] = await Promise.all([
+        this.redis.zcard(k.errorsAt),
+        this.redis.zrevrange(k.errorsAt, offset, offset + limit - 1),
+      ]);
+      return { records: await this.readRecords(k.errors, indices), total, offset, limit };
+    }
+    // Filtering needs every record; an order's error set is bounded by its size and TTL.
+    const all = await this.readRecords(k.errors, await this.redis.zrevrange(k.errorsAt, 0, -1));
+    const matching = all.filter((r) => r.class === page.class);
+    return { records: matching.slice(offset, offset + limit), total: matching.length, offset, limit };
+  }
+
+  private async readRecords(errorsKey: string, indices: string[]): Promise<ErrorRecord[]> {
+    if (indices.length === 0) return [];
+    const raw = await this.redis.hmget(errorsKey, ...indices);
+    return raw.flatMap((json) => (json ? [ErrorRecordSchema.parse(JSON.parse(json))] : []));
+  }
+
+  /** Recently created order ids, newest first. */
+  recentOrderIds(limit: number): Promise<string[]> {
+    return this.redis.zrevrange(ordersKey(this.options.keyPrefix), 0, limit - 1);
+  }
+
+  /** Completion signals, oldest first (one stream entry per completed order). */
+  async completions(): Promise<Array<{ orderId: string; total: number; done: number; failed: number }>> {
+    const entries = await this.redis.xrange(completionsKey(this.options.keyPrefix), "-", "+");
+    return entries.map(([, fields]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      return {
+        orderId: f.orderId ?? "",
+        total: Number(f.total),
+        done: Number(f.done),
+        failed: Number(f.failed),
+      };
+    });
+  }
+}

@@ -1,0 +1,86 @@
+import { ImageFailure } from "@thumbs/core";
+
+/**
+ * Looks at the first bytes before handing them to libvips, so that empty files, documents named
+ * `.jpg` and HEIC photos get a precise message instead of a generic decoder error.
+ */
+const IMAGE_SIGNATURES: ReadonlyArray<[string, (b: Buffer) => boolean]> = [
+  ["jpeg", (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff],
+  ["png", (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))],
+  ["gif", (b) => b.subarray(0, 4).toString("latin1") === "GIF8"],
+  [
+    "webp",
+    (b) => b.subarray(0, 4).toString("latin1") === "RIFF" && b.subarray(8, 12).toString("latin1") === "WEBP",
+  ],
+  ["tiff", (b) => ["II*\0", "MM\0*"].includes(b.subarray(0, 4).toString("latin1"))],
+  ["avif", (b) => isoBrand(b, ["avif", "avis"])],
+];
+
+const HEIF_BRANDS = ["heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1"];
+
+function isoBrand(b: Buffer, brands: string[]): boolean {
+  if (b.subarray(4, 8).toString("latin1") !== "ftyp") return false;
+  const boxSize = Math.min(b.readUInt32BE(0), b.length, 64);
+  for (let at = 8; at + 4 <= boxSize; at += 4) {
+    if (brands.includes(b.subarray(at, at + 4).toString("latin1"))) return true;
+  }
+  return false;
+}
+
+const DOCUMENT_SIGNATURES: ReadonlyArray<[string, RegExp]> = [
+  ["a PDF document", /^%PDF-/],
+  ["an SVG drawing", /^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg/i],
+  ["an HTML page", /^\s*(<!doctype html|<html|<head|<body)/i],
+  ["an XML document", /^\s*<\?xml/i],
+  ["a ZIP archive", /^PK\x03\x04/],
+  ["JSON", /^\s*[{[]\s*"/],
+];
+
+/** Returns the detected image format (one the pipeline accepts), or throws an ImageFailure saying what the bytes are instead. */
+export function sniffImage(bytes: Buffer): string {
+  if (bytes.length === 0) {
+    throw new ImageFailure("Corrupt", "The object is empty (0 bytes): expected image data.");
+  }
+  for (const [format, matches] of IMAGE_SIGNATURES) if (bytes.length >= 12 && matches(bytes)) return format;
+  if (bytes.length >= 12 && bytes[0] === 0xff && bytes[1] === 0xd8) return "jpeg";
+  if (bytes.length >= 12 && isoBrand(bytes, HEIF_BRANDS)) {
+    throw new ImageFailure(
+      "Unsupported",
+      "HEIC/HEIF images are not supported (the prebuilt libvips has no HEVC decoder): convert to JPEG, then retry.",
+    );
+  }
+  const head = bytes.subarray(0, 256).toString("latin1");
+  for (const [what, pattern] of DOCUMENT_SIGNATURES) {
+    if (pattern.test(head)) {
+      throw new ImageFailure(
+        "Unsupported",
+        `The object is ${what}, not an image: expected JPEG, PNG, WebP, AVIF, GIF or TIFF.`,
+      );
+    }
+  }
+  if (bytes.length < 12) {
+    throw new ImageFailure("Corrupt", `The object is only ${bytes.length} bytes: too short to be an image.`);
+  }
+  if (looksLikeText(bytes.subarray(0, 512))) {
+    throw new ImageFailure(
+      "Unsupported",
+      "The object is plain text, not an image: expected JPEG, PNG, WebP, AVIF, GIF or TIFF.",
+    );
+  }
+  // libvips knows more formats than these, some of them risky on untrusted input: allow only photos.
+  const hex = bytes
+    .subarray(0, 8)
+    .toString("hex")
+    .replace(/(..)(?!$)/g, "$1 ");
+  throw new ImageFailure(
+    "Unsupported",
+    `Unrecognised file format (first bytes ${hex}): expected JPEG, PNG, WebP, AVIF, GIF or TIFF.`,
+  );
+}
+
+function looksLikeText(sample: Buffer): boolean {
+  let printable = 0;
+  for (const byte of sample)
+    if (byte === 9 || byte === 10 || byte === 13 || (byte >= 32 && byte < 127) || byte >= 0xc2) printable++;
+  return printable / sample.length > 0.95;
+}

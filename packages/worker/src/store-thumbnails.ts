@@ -1,0 +1,46 @@
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { classifyS3Error, type OutputFormat, thumbnailKey } from "@thumbs/core";
+import type { Thumbnail } from "./resize.js";
+
+export interface StoreTarget {
+  bucket: string;
+  prefix: string;
+  orderId: string;
+  sourceKey: string;
+  format: OutputFormat;
+}
+
+/** Writes every thumbnail of one image, in parallel; returns their keys. */
+export async function storeThumbnails(
+  s3: S3Client,
+  target: StoreTarget,
+  thumbnails: Thumbnail[],
+): Promise<string[]> {
+  return Promise.all(
+    thumbnails.map(async (t) => {
+      const key = thumbnailKey({
+        prefix: target.prefix,
+        orderId: target.orderId,
+        size: t.size.name,
+        sourceKey: target.sourceKey,
+        format: target.format,
+      });
+      try {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: target.bucket,
+            Key: key,
+            Body: t.data,
+            ContentType: t.contentType,
+            // Keys are deterministic and content only changes on a retry of a broken original.
+            CacheControl: "public, max-age=86400",
+            Metadata: { "order-id": target.orderId, width: String(t.width), height: String(t.height) },
+          }),
+        );
+      } catch (error) {
+        throw classifyS3Error(error, "write");
+      }
+      return key;
+    }),
+  );
+}
