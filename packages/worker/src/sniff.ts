@@ -32,7 +32,6 @@ const DOCUMENT_SIGNATURES: ReadonlyArray<[string, RegExp]> = [
   ["an SVG drawing", /^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg/i],
   ["an HTML page", /^\s*(<!doctype html|<html|<head|<body)/i],
   ["an XML document", /^\s*<\?xml/i],
-  ["a ZIP archive", /^PK\x03\x04/],
   ["JSON", /^\s*[{[]\s*"/],
 ];
 
@@ -50,7 +49,8 @@ export function sniffImage(bytes: Buffer): string {
     );
   }
   const head = bytes.subarray(0, 256).toString("latin1");
-  for (const [what, pattern] of DOCUMENT_SIGNATURES) {
+  const zip = head.startsWith("PK\u0003\u0004");
+  for (const [what, pattern] of zip ? ([["a ZIP archive", /^/]] as const) : DOCUMENT_SIGNATURES) {
     if (pattern.test(head)) {
       throw new ImageFailure(
         "Unsupported",
