@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { join } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { runDemo } from "./demo.js";
+
+// Node 20 is supported locally (Lambda runs nodejs22.x): the SDK's notice about Node 22 is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const int = (min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+  return n;
+};
+const positive = (value: string) => {
+  const n = Number(value);
+  if (!(n > 0 && n <= 100)) throw new InvalidArgumentError("expected a number above 0 and at most 100");
+  return n;
+};
+
+const program = new Command()
+  .name("thumbs-demo")
+  .description(
+    "Runs one order through the whole pipeline locally: uploads the images to an S3 emulator (fauxqs),\n" +
+      "emits order-completed, plans slices with the coordinator, resizes them in worker processes,\n" +
+      "downloads the thumbnails and lists every failed image. Exit code 0 = every image succeeded,\n" +
+      "1 = some images failed (listed), 2 = the pipeline could not run.",
+  )
+  .option(
+    "-i, --input <dir>",
+    "folder of images to upload as the order (default: generated photo-like JPEGs)",
+  )
+  .option(
+    "-n, --images <count>",
+    "how many photos to generate when no --input is given",
+    int(1, 100_000),
+    200,
+  )
+  .option("--megapixels <mp>", "average size of generated photos, in megapixels", positive, 2)
+  .option(
+    "--broken",
+    "add broken files (truncated, zero bytes, text named .jpg; with --listing keys also a missing key)",
+    false,
+  )
+  .addOption(
+    new Option("--listing <mode>", "how the order names its images: a key prefix, or an explicit key list")
+      .choices(["prefix", "keys"])
+      .default("prefix"),
+  )
+  .option("-w, --workers <count>", "worker processes (default: one per core)", int(1, 64))
+  .option("--slice-size <count>", "images per slice (default 25)", int(1, 10_000))
+  .option("-o, --output <dir>", "folder the thumbnails are downloaded into", "out")
+  .option("--cache-dir <dir>", "where generated photos are cached", join(".cache", "samples"))
+  .option("--order-id <id>", "order id (default: demo-<timestamp>-<random>)")
+  .option("--no-progress", "no progress bar (for logs and CI)")
+  .showHelpAfterError();
+
+async function main(): Promise<number> {
+  const o = program.parse().opts();
+  const result = await runDemo({
+    input: o.input,
+    images: o.images,
+    megapixels: o.megapixels,
+    broken: o.broken,
+    listing: o.listing,
+    workers: o.workers,
+    sliceSize: o.sliceSize,
+    output: o.output,
+    cacheDir: o.cacheDir,
+    orderId: o.orderId,
+    progress: o.progress && process.stdout.isTTY === true,
+  });
+  return result.progress.failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`\n${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,145 @@
+import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { ErrorRecord, OrderProgress } from "@thumbs/core";
+import cliProgress from "cli-progress";
+import { awaitOrder } from "./await-order.js";
+import { cachedPhotos, readFolder } from "./corpus.js";
+import { downloadThumbnails, type Upload, uploadOrder } from "./order-io.js";
+import { brokenSamples } from "./sample-images.js";
+import { startLocalStack } from "./stack.js";
+
+export interface DemoOptions {
+  /** Folder of images to upload as the order; default: generated photo-like JPEGs. */
+  input?: string;
+  images: number;
+  megapixels: number;
+  broken: boolean;
+  listing: "prefix" | "keys";
+  workers?: number;
+  sliceSize?: number;
+  output: string;
+  cacheDir: string;
+  orderId?: string;
+  progress: boolean;
+}
+
+export interface DemoResult {
+  progress: OrderProgress;
+  errors: ErrorRecord[];
+  wallMs: number;
+  downloaded: number;
+  outputDir: string;
+}
+
+type Print = (line: string) => void;
+
+/** The main job: one order through the whole local pipeline, with a live progress bar and a summary. */
+export async function runDemo(options: DemoOptions, print: Print = console.log): Promise<DemoResult> {
+  const orderId =
+    options.orderId ??
+    `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}-${randomUUID().slice(0, 6)}`;
+  const uploads = await collectUploads(options, print);
+
+  print(
+    `Starting the local pipeline (fauxqs S3/SNS/SQS, Redis, ${options.workers ?? "one per core"} worker processes)…`,
+  );
+  const stack = await startLocalStack({
+    ...(options.workers ? { workers: options.workers } : {}),
+    ...(options.sliceSize ? { sliceSize: options.sliceSize } : {}),
+  });
+  try {
+    print(
+      `Redis: ${stack.redisHandle.source} (${stack.redisHandle.url}); S3/SNS/SQS: fauxqs at ${stack.emulator.endpoint}`,
+    );
+    const { sourceBucket, thumbnailBucket } = stack.emulator.resources;
+    const prefix = `orders/${orderId}/`;
+    const keys = await uploadOrder(stack.emulator.clients.s3, sourceBucket, prefix, uploads);
+    print(`Uploaded ${keys.length} originals to s3://${sourceBucket}/${prefix}`);
+
+    const started = performance.now();
+    const event =
+      options.listing === "keys"
+        ? {
+            orderId,
+            bucket: sourceBucket,
+            keys: options.broken ? [...keys, `${prefix}broken-missing.jpg`] : keys,
+          }
+        : { orderId, bucket: sourceBucket, prefix };
+    const plan = await stack.emitOrderCompleted({
+      "detail-type": "order-completed",
+      source: "demo",
+      detail: event,
+    });
+    print(`Order ${orderId}: ${plan.total} images in ${plan.slices} slices`);
+
+    const bar = options.progress
+      ? new cliProgress.SingleBar(
+          {
+            format: "Resizing {bar} {value}/{total} | done {done} | failed {failed} | {duration_formatted}",
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+    bar?.start(plan.total, 0, { done: 0, failed: 0 });
+    const progress = await awaitOrder(stack.ledger, orderId, {
+      onProgress: (p) => bar?.update(p.done + p.failed, { done: p.done, failed: p.failed }),
+    });
+    bar?.stop();
+    const wallMs = performance.now() - started;
+
+    const outputDir = resolve(options.output);
+    await mkdir(outputDir, { recursive: true });
+    const downloaded = await downloadThumbnails(
+      stack.emulator.clients.s3,
+      thumbnailBucket,
+      `${orderId}/`,
+      outputDir,
+    );
+    const errors = (
+      await stack.ledger.listErrors(orderId, { offset: 0, limit: Math.max(1, progress.failed) })
+    ).records;
+    printSummary(print, { progress, errors, wallMs, downloaded, outputDir: join(outputDir, orderId) });
+    return { progress, errors, wallMs, downloaded, outputDir: join(outputDir, orderId) };
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function collectUploads(options: DemoOptions, print: Print): Promise<Upload[]> {
+  let uploads: Upload[];
+  if (options.input) {
+    uploads = await readFolder(options.input);
+    print(`Read ${uploads.length} files from ${options.input}`);
+  } else {
+    print(
+      `Generating ${options.images} photo-like JPEGs (~${options.megapixels} MP, cached in ${options.cacheDir})…`,
+    );
+    const { files } = await cachedPhotos(options.cacheDir, options.images, {
+      megapixels: options.megapixels,
+    });
+    uploads = files.map((path) => ({ name: path.slice(path.lastIndexOf("/") + 1), path }));
+  }
+  if (options.broken) uploads.push(...(await brokenSamples()));
+  return uploads;
+}
+
+function printSummary(print: Print, r: DemoResult): void {
+  const { progress: p } = r;
+  const seconds = r.wallMs / 1000;
+  print("");
+  print(`Order ${p.orderId}: ${p.status}`);
+  print(`  images     ${p.total}`);
+  print(`  done       ${p.done} (both thumbnails written)`);
+  print(`  failed     ${p.failed}`);
+  print(
+    `  wall time  ${seconds.toFixed(2)} s from order-completed to completion (${(p.total / seconds).toFixed(1)} images/s)`,
+  );
+  print(`  thumbnails ${r.downloaded} files in ${r.outputDir}`);
+  if (r.errors.length > 0) {
+    print("");
+    print("Failed images:");
+    for (const e of r.errors) print(`  ${e.key}\n    ${e.class}: ${e.message}\n    → ${e.advice}`);
+  }
+}

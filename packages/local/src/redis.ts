@@ -1,0 +1,129 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import getPort from "get-port";
+import { Redis } from "ioredis";
+import { RedisUnavailableError } from "./errors.js";
+
+export interface RedisHandle {
+  url: string;
+  /** How it was found: REDIS_URL, a redis-server we started, or a testcontainers container. */
+  source: "REDIS_URL" | "redis-server" | "testcontainers";
+  stop(): Promise<void>;
+  /** Stops and starts the server on the same port (only for a redis-server we own): for fault tests. */
+  restart?(downMs?: number): Promise<void>;
+}
+
+async function ping(url: string, timeoutMs = 2_000): Promise<void> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on("error", () => {}); // reported through connect()/ping() below
+  try {
+    await client.connect();
+    await client.ping();
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function waitForPing(url: string, deadlineMs: number): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await ping(url, 500);
+    } catch (error) {
+      if (Date.now() > end) throw error;
+      await sleep(50);
+    }
+  }
+}
+
+function hasRedisServer(): boolean {
+  try {
+    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startRedisServer(): Promise<RedisHandle> {
+  const port = await getPort({ host: "127.0.0.1" });
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess;
+  const launch = async () => {
+    // No persistence: this server only ever holds one run's progress.
+    child = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      {
+        stdio: "ignore",
+      },
+    );
+    await waitForPing(url, 10_000);
+  };
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  await launch();
+  process.once("exit", () => child.kill("SIGKILL"));
+  return {
+    url,
+    source: "redis-server",
+    stop: kill,
+    restart: async (downMs = 0) => {
+      await kill();
+      await sleep(downMs);
+      await launch();
+    },
+  };
+}
+
+async function startContainer(): Promise<RedisHandle> {
+  const { GenericContainer, Wait } = await import("testcontainers");
+  const container = await new GenericContainer("redis:7.4-alpine")
+    .withExposedPorts(6379)
+    .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
+    .start();
+  const url = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
+  return { url, source: "testcontainers", stop: async () => void (await container.stop()) };
+}
+
+/**
+ * Finds a Redis for the local runtime and tests, in this order: REDIS_URL; a `redis-server` started
+ * on a free port; a container via testcontainers when a container runtime answers. Otherwise throws
+ * RedisUnavailableError saying what to install.
+ */
+export async function findOrStartRedis(
+  env: Record<string, string | undefined> = process.env,
+): Promise<RedisHandle> {
+  const tried: string[] = [];
+  if (env.REDIS_URL) {
+    try {
+      await ping(env.REDIS_URL);
+    } catch (error) {
+      throw new RedisUnavailableError(
+        [`REDIS_URL=${env.REDIS_URL} is set but did not answer PING (${(error as Error).message})`],
+        {
+          cause: error,
+        },
+      );
+    }
+    return { url: env.REDIS_URL, source: "REDIS_URL", stop: async () => {} };
+  }
+  tried.push("REDIS_URL is not set");
+  if (hasRedisServer()) return startRedisServer();
+  tried.push("redis-server is not on PATH");
+  try {
+    return await startContainer();
+  } catch (error) {
+    tried.push(`no container runtime answered (${(error as Error).message.split("\n")[0]})`);
+    throw new RedisUnavailableError(tried, { cause: error });
+  }
+}

@@ -1,0 +1,102 @@
+import { createCipheriv, createHash } from "node:crypto";
+import sharp from "sharp";
+
+/**
+ * Deterministic pseudo-random bytes: AES-256-CTR over zeros, keyed by the seed. Same seed, same bytes,
+ * on every machine, so generated corpora are reproducible and cacheable.
+ */
+export function seededBytes(seed: string, length: number): Buffer {
+  const key = createHash("sha256").update(seed).digest();
+  const cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
+  return cipher.update(Buffer.alloc(length));
+}
+
+export interface PhotoSpec {
+  seed: string;
+  width: number;
+  height: number;
+  /** EXIF orientation 1-8 to write (default: none). */
+  orientation?: number;
+  quality?: number;
+  /** Texture strength: higher → more detail → larger file (default 1). */
+  detail?: number;
+}
+
+/**
+ * A photo-like JPEG: smooth colour fields (a small random image upscaled) under fine grain, so it
+ * compresses and decodes like a camera photo rather than like a flat test card or pure noise.
+ */
+export async function photoLikeJpeg(spec: PhotoSpec): Promise<Buffer> {
+  const { seed, width, height, quality = 88, detail = 1 } = spec;
+  const gridW = 12;
+  const gridH = 9;
+  const colours = seededBytes(`${seed}:colours`, gridW * gridH * 3);
+  const tile = 256;
+  const grain = seededBytes(`${seed}:grain`, tile * tile);
+  // Centre the grain on mid-grey so "soft-light" brightens and darkens around the colour field.
+  const amplitude = Math.min(1, 0.35 * detail);
+  for (let i = 0; i < grain.length; i++) grain[i] = 128 + Math.round((grain[i]! - 128) * amplitude);
+  const field = await sharp(colours, { raw: { width: gridW, height: gridH, channels: 3 } })
+    .resize(width, height, { kernel: "cubic", fit: "fill" })
+    .raw()
+    .toBuffer();
+  let image = sharp(field, { raw: { width, height, channels: 3 } }).composite([
+    { input: grain, raw: { width: tile, height: tile, channels: 1 }, tile: true, blend: "soft-light" },
+  ]);
+  image = image.jpeg({ quality, chromaSubsampling: "4:2:0" });
+  if (spec.orientation) image = image.withMetadata({ orientation: spec.orientation });
+  return image.toBuffer();
+}
+
+export interface SampleImage {
+  name: string;
+  data: Buffer;
+}
+
+/**
+ * A deterministic set of photo-like JPEGs of mixed sizes around `megapixels`; every 7th carries an
+ * EXIF orientation (6 = rotate 90°), as phone photos often do.
+ */
+export async function samplePhotos(
+  count: number,
+  options: { seed?: string; megapixels?: number; detail?: number; offset?: number } = {},
+): Promise<SampleImage[]> {
+  const { seed = "thumbs", megapixels = 2, detail = 1, offset = 0 } = options;
+  const out: SampleImage[] = [];
+  for (let i = offset; i < offset + count; i++) {
+    const jitter = seededBytes(`${seed}:${i}:dims`, 2);
+    const mp = megapixels * (0.75 + (jitter[0]! / 255) * 0.5);
+    const landscape = jitter[1]! % 3 !== 0;
+    const long = Math.round(Math.sqrt((mp * 1e6 * 4) / 3));
+    const short = Math.round((long * 3) / 4);
+    const data = await photoLikeJpeg({
+      seed: `${seed}:${i}`,
+      width: landscape ? long : short,
+      height: landscape ? short : long,
+      detail,
+      ...(i % 7 === 3 ? { orientation: 6 } : {}),
+    });
+    out.push({ name: `photo-${String(i).padStart(5, "0")}.jpg`, data });
+  }
+  return out;
+}
+
+/** Broken inputs every demo and test should survive: each must end as one classified error record. */
+export async function brokenSamples(
+  seed = "broken",
+): Promise<Array<SampleImage & { expectedClass: string }>> {
+  const good = await photoLikeJpeg({ seed, width: 800, height: 600 });
+  return [
+    {
+      name: "broken-truncated.jpg",
+      data: good.subarray(0, Math.floor(good.length / 2)),
+      expectedClass: "Corrupt",
+    },
+    { name: "broken-zero-bytes.jpg", data: Buffer.alloc(0), expectedClass: "Corrupt" },
+    {
+      name: "broken-text.jpg",
+      data: Buffer.from("This is a shipping note, not a photo.\n".repeat(20)),
+      expectedClass: "Unsupported",
+    },
+  ];
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
+import {
+  type CoordinatorConfig,
+  loadCoordinatorConfig,
+  type PlanReport,
+  planOrder,
+} from "@thumbs/coordinator";
+import { createRedis, OrderLedger } from "@thumbs/core";
+import type { Redis } from "ioredis";
+import { type Emulator, type EmulatorResources, startEmulator } from "./emulator.js";
+import { findOrStartRedis, type RedisHandle } from "./redis.js";
+import { startWorkerPool, type WorkerPool } from "./worker-pool.js";
+
+export interface LocalStackOptions {
+  /** Worker processes (default: one per core). */
+  workers?: number;
+  /** Images in flight per worker process (default 2: one decoding while the next downloads). */
+  concurrencyPerWorker?: number;
+  sliceSize?: number;
+  /** Redis key prefix; tests use a unique one each so they can share a Redis. */
+  keyPrefix?: string;
+  resources?: Partial<EmulatorResources>;
+  visibilityTimeoutSeconds?: number;
+  /** Extra environment for the worker processes (limits, timeouts). */
+  workerEnv?: Record<string, string>;
+  /** An already running Redis (tests share one); otherwise one is found or started. */
+  redis?: RedisHandle;
+}
+
+export interface LocalStack {
+  emulator: Emulator;
+  redisHandle: RedisHandle;
+  redis: Redis;
+  ledger: OrderLedger;
+  workers: WorkerPool;
+  coordinatorConfig: CoordinatorConfig;
+  keyPrefix: string;
+  /** Runs the real coordinator core on an order-completed event, as the EventBridge rule would. */
+  emitOrderCompleted(event: unknown): Promise<PlanReport>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole pipeline on one machine: fauxqs for S3/SNS/SQS, a real Redis, the coordinator in this
+ * process, and worker processes fed from the slice queue, all with the same code that runs on Lambda.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const keyPrefix = options.keyPrefix ?? `thumbs:${randomUUID().slice(0, 8)}:`;
+  const redisHandle = options.redis ?? (await findOrStartRedis());
+  const emulator = await startEmulator({
+    resources: options.resources ?? {},
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 60,
+  });
+  const shared = { REDIS_URL: redisHandle.url, REDIS_KEY_PREFIX: keyPrefix, ...emulator.awsEnv };
+  const coordinatorConfig = loadCoordinatorConfig({
+    ...shared,
+    SLICE_TOPIC_ARN: emulator.topicArn,
+    SLICE_SIZE: options.sliceSize ? String(options.sliceSize) : undefined,
+    ALLOWED_SOURCE_BUCKETS: emulator.resources.sourceBucket,
+  });
+  const workers = await startWorkerPool(options.workers ?? availableParallelism(), {
+    ...shared,
+    THUMBNAIL_BUCKET: emulator.resources.thumbnailBucket,
+    SLICE_QUEUE_URL: emulator.queueUrl,
+    CONCURRENCY: String(options.concurrencyPerWorker ?? 2),
+    POWERTOOLS_METRICS_DISABLED: "true",
+    // Per-image failures are reported by the ledger; worker logs would only repeat them locally.
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+    // Node 20 is supported locally; Lambda runs nodejs22.x, so the SDK's Node 20 notice is noise here.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...options.workerEnv,
+  });
+  const redis = createRedis(redisHandle.url);
+  const ledger = new OrderLedger(redis, { keyPrefix, ttlSeconds: coordinatorConfig.recordTtlSeconds });
+  const { s3, sns } = emulator.clients;
+
+  return {
+    emulator,
+    redisHandle,
+    redis,
+    ledger,
+    workers,
+    coordinatorConfig,
+    keyPrefix,
+    emitOrderCompleted: (event) => planOrder({ s3, sns, ledger, config: coordinatorConfig }, event),
+    stop: async () => {
+      await workers.stop();
+      await deleteKeys(redis, keyPrefix);
+      redis.disconnect();
+      await emulator.stop();
+      if (!options.redis) await redisHandle.stop();
+    },
+  };
+}
+
+/** Removes every key under a prefix (SCAN, not KEYS, so a shared Redis is never blocked). */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+}
