@@ -2,24 +2,23 @@ import {
   DEFAULT_MAX_EVENT_KEYS,
   DEFAULT_MAX_SLICES,
   DEFAULT_OUTPUT,
-  DEFAULT_RECORD_TTL_SECONDS,
   DEFAULT_SLICE_SIZE,
   type Env,
   envBool,
   envInt,
   envList,
-  envRedisUrl,
   envSizes,
   OutputFormatSchema,
   type OutputSpec,
+  type RedisSettings,
   readEnv,
+  redisEnvShape,
+  redisSettings,
 } from "@thumbs/core";
 import { z } from "zod";
 
 export interface CoordinatorConfig {
-  redisUrl: string;
-  redisKeyPrefix: string;
-  recordTtlSeconds: number;
+  redis: RedisSettings;
   sliceTopicArn: string;
   sliceSize: number;
   maxSlices: number;
@@ -34,9 +33,7 @@ export interface CoordinatorConfig {
 export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig {
   const e = readEnv(
     {
-      REDIS_URL: envRedisUrl,
-      REDIS_KEY_PREFIX: z.string().default("thumbs:"),
-      RECORD_TTL_SECONDS: envInt(60, 90 * 24 * 3600).default(DEFAULT_RECORD_TTL_SECONDS),
+      ...redisEnvShape,
       SLICE_TOPIC_ARN: z
         .string()
         .regex(/^arn:aws[a-z-]*:sns:/, "expected an SNS topic ARN")
@@ -53,9 +50,7 @@ export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig
     env,
   );
   return {
-    redisUrl: e.REDIS_URL,
-    redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    recordTtlSeconds: e.RECORD_TTL_SECONDS,
+    redis: redisSettings(e),
     sliceTopicArn: e.SLICE_TOPIC_ARN,
     sliceSize: e.SLICE_SIZE,
     maxSlices: e.MAX_SLICES,

@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { createRedis, OrderLedger } from "@thumbs/core";
+import { connectRedis, OrderLedger } from "@thumbs/core";
 import type { Context } from "aws-lambda";
 import { createCoordinatorClients } from "./clients.js";
 import { loadCoordinatorConfig } from "./config.js";
@@ -8,10 +8,10 @@ import { type PlanReport, planOrder } from "./plan-order.js";
 
 const config = loadCoordinatorConfig();
 const { s3, sns } = createCoordinatorClients({ forcePathStyle: config.s3ForcePathStyle });
-const redis = createRedis(config.redisUrl);
+const redis = await connectRedis(config.redis);
 const ledger = new OrderLedger(redis, {
-  keyPrefix: config.redisKeyPrefix,
-  ttlSeconds: config.recordTtlSeconds,
+  keyPrefix: config.redis.keyPrefix,
+  ttlSeconds: config.redis.ttlSeconds,
 });
 const logger = new Logger({ serviceName: "thumbs-coordinator" });
 const metrics = new Metrics({ namespace: "Thumbs", serviceName: "thumbs-coordinator" });

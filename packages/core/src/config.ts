@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_RECORD_TTL_SECONDS } from "./constants.js";
 import { type ThumbnailSize, ThumbnailSizeSchema } from "./contracts.js";
 import { ConfigError } from "./errors.js";
 
@@ -64,7 +65,38 @@ export const envSizes = z.string().transform((v, ctx): ThumbnailSize[] => {
   return sizes;
 });
 
-export const envRedisUrl = z
+const envRedisUrl = z
   .string()
   .regex(/^rediss?:\/\/.+/, "expected a redis:// or rediss:// URL")
   .describe("the Redis (ElastiCache) URL, e.g. rediss://master.example.cache.amazonaws.com:6379");
+
+/** The Redis settings every part shares: where it is, how keys are named, how long records live. */
+export interface RedisSettings {
+  url: string;
+  authSecretArn: string | undefined;
+  keyPrefix: string;
+  ttlSeconds: number;
+}
+
+export const redisEnvShape = {
+  REDIS_URL: envRedisUrl,
+  REDIS_AUTH_SECRET_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:/, "expected a Secrets Manager secret ARN")
+    .optional()
+    .describe("the secret holding the ElastiCache AUTH token"),
+  REDIS_KEY_PREFIX: z.string().default("thumbs:"),
+  RECORD_TTL_SECONDS: envInt(60, 90 * 24 * 3600).default(DEFAULT_RECORD_TTL_SECONDS),
+};
+
+export const redisSettings = (e: {
+  REDIS_URL: string;
+  REDIS_AUTH_SECRET_ARN?: string | undefined;
+  REDIS_KEY_PREFIX: string;
+  RECORD_TTL_SECONDS: number;
+}): RedisSettings => ({
+  url: e.REDIS_URL,
+  authSecretArn: e.REDIS_AUTH_SECRET_ARN,
+  keyPrefix: e.REDIS_KEY_PREFIX,
+  ttlSeconds: e.RECORD_TTL_SECONDS,
+});

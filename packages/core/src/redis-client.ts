@@ -14,3 +14,31 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
     ...options,
   });
 }
+
+/**
+ * The Redis password, when the deployment keeps an ElastiCache AUTH token in Secrets Manager.
+ * The secret may be the token itself or JSON with a `password` field. Fetched once per cold start
+ * (Powertools caches it), so the token never sits in the function's environment.
+ */
+export async function redisPassword(authSecretArn: string | undefined): Promise<string | undefined> {
+  if (!authSecretArn) return undefined;
+  const { getSecret } = await import("@aws-lambda-powertools/parameters/secrets");
+  const value = await getSecret(authSecretArn, { maxAge: 3600 });
+  const text = typeof value === "string" ? value : Buffer.from(value as Uint8Array).toString("utf8");
+  try {
+    const parsed = JSON.parse(text) as { password?: unknown };
+    if (typeof parsed.password === "string") return parsed.password;
+  } catch {
+    // not JSON: the secret is the token itself
+  }
+  return text;
+}
+
+/** Connects to Redis with the settings every Lambda shares (see RedisSettings in config.ts). */
+export async function connectRedis(settings: {
+  url: string;
+  authSecretArn: string | undefined;
+}): Promise<Redis> {
+  const password = await redisPassword(settings.authSecretArn);
+  return createRedis(settings.url, password ? { password } : {});
+}

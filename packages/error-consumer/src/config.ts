@@ -1,10 +1,8 @@
-import { DEFAULT_RECORD_TTL_SECONDS, type Env, envInt, envRedisUrl, readEnv } from "@thumbs/core";
+import { type Env, type RedisSettings, readEnv, redisEnvShape, redisSettings } from "@thumbs/core";
 import { z } from "zod";
 
 export interface ApiConfig {
-  redisUrl: string;
-  redisKeyPrefix: string;
-  recordTtlSeconds: number;
+  redis: RedisSettings;
   /** Bearer token the local server requires; on AWS the API is behind IAM auth instead. */
   apiToken: string | undefined;
 }
@@ -12,17 +10,13 @@ export interface ApiConfig {
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   const e = readEnv(
     {
-      REDIS_URL: envRedisUrl,
-      REDIS_KEY_PREFIX: z.string().default("thumbs:"),
-      RECORD_TTL_SECONDS: envInt(60, 90 * 24 * 3600).default(DEFAULT_RECORD_TTL_SECONDS),
+      ...redisEnvShape,
       API_TOKEN: z.string().min(16, "expected at least 16 characters").optional(),
     },
     env,
   );
   return {
-    redisUrl: e.REDIS_URL,
-    redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    recordTtlSeconds: e.RECORD_TTL_SECONDS,
+    redis: redisSettings(e),
     apiToken: e.API_TOKEN,
   };
 }

@@ -1,14 +1,14 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createRedis, OrderLedger } from "@thumbs/core";
+import { connectRedis, OrderLedger } from "@thumbs/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { createAdminApi } from "./api.js";
 import { loadApiConfig } from "./config.js";
 
 const config = loadApiConfig();
-const redis = createRedis(config.redisUrl);
+const redis = await connectRedis(config.redis);
 const ledger = new OrderLedger(redis, {
-  keyPrefix: config.redisKeyPrefix,
-  ttlSeconds: config.recordTtlSeconds,
+  keyPrefix: config.redis.keyPrefix,
+  ttlSeconds: config.redis.ttlSeconds,
 });
 const logger = new Logger({ serviceName: "thumbs-error-consumer" });
 // On AWS the HTTP API / Function URL authorizes with IAM before the function runs.

@@ -72,7 +72,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...options.workerEnv,
   });
   const redis = createRedis(redisHandle.url);
-  const ledger = new OrderLedger(redis, { keyPrefix, ttlSeconds: coordinatorConfig.recordTtlSeconds });
+  const ledger = new OrderLedger(redis, { keyPrefix, ttlSeconds: coordinatorConfig.redis.ttlSeconds });
   const { s3, sns } = emulator.clients;
 
   return {

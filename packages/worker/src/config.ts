@@ -2,19 +2,18 @@ import {
   DEFAULT_IMAGE_TIMEOUT_SECONDS,
   DEFAULT_MAX_INPUT_BYTES,
   DEFAULT_MAX_INPUT_PIXELS,
-  DEFAULT_RECORD_TTL_SECONDS,
   type Env,
   envBool,
   envInt,
-  envRedisUrl,
+  type RedisSettings,
   readEnv,
+  redisEnvShape,
+  redisSettings,
 } from "@thumbs/core";
 import { z } from "zod";
 
 export interface WorkerConfig {
-  redisUrl: string;
-  redisKeyPrefix: string;
-  recordTtlSeconds: number;
+  redis: RedisSettings;
   thumbnailBucket: string;
   thumbnailPrefix: string;
   /** Images resized at once in this process; undefined = derived from the CPU share (see concurrency.ts). */
@@ -29,9 +28,7 @@ export interface WorkerConfig {
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const e = readEnv(
     {
-      REDIS_URL: envRedisUrl,
-      REDIS_KEY_PREFIX: z.string().default("thumbs:"),
-      RECORD_TTL_SECONDS: envInt(60, 90 * 24 * 3600).default(DEFAULT_RECORD_TTL_SECONDS),
+      ...redisEnvShape,
       THUMBNAIL_BUCKET: z.string().min(3).describe("the bucket thumbnails are written to"),
       THUMBNAIL_PREFIX: z.string().default(""),
       CONCURRENCY: envInt(1, 64).optional(),
@@ -43,9 +40,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     env,
   );
   return {
-    redisUrl: e.REDIS_URL,
-    redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    recordTtlSeconds: e.RECORD_TTL_SECONDS,
+    redis: redisSettings(e),
     thumbnailBucket: e.THUMBNAIL_BUCKET,
     thumbnailPrefix: e.THUMBNAIL_PREFIX,
     concurrency: e.CONCURRENCY,

@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { createRedis, OrderLedger, parseContract, SliceMessageSchema } from "@thumbs/core";
+import { connectRedis, OrderLedger, parseContract, SliceMessageSchema } from "@thumbs/core";
 import type { Context, SNSEvent } from "aws-lambda";
 import { createWorkerS3 } from "./clients.js";
 import { cpuShare, imageConcurrency } from "./concurrency.js";
@@ -11,10 +11,10 @@ import { resizeSlice, type SliceReport } from "./resize-slice.js";
 const config = loadWorkerConfig();
 const concurrency = config.concurrency ?? imageConcurrency(cpuShare());
 const s3 = createWorkerS3({ forcePathStyle: config.s3ForcePathStyle, concurrency });
-const redis = createRedis(config.redisUrl);
+const redis = await connectRedis(config.redis);
 const ledger = new OrderLedger(redis, {
-  keyPrefix: config.redisKeyPrefix,
-  ttlSeconds: config.recordTtlSeconds,
+  keyPrefix: config.redis.keyPrefix,
+  ttlSeconds: config.redis.ttlSeconds,
 });
 const logger = new Logger({ serviceName: "thumbs-worker" });
 const metrics = new Metrics({ namespace: "Thumbs", serviceName: "thumbs-worker" });
