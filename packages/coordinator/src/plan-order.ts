@@ -1,6 +1,13 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { keySlices, type OrderLedger, type OutputSpec, type SliceMessage, sliceMessage } from "@thumbs/core";
+import {
+  KeyFingerprint,
+  keySlices,
+  type OrderLedger,
+  type OutputSpec,
+  type SliceMessage,
+  sliceMessage,
+} from "@thumbs/core";
 import type { CoordinatorConfig } from "./config.js";
 import { listOrderRanges } from "./list-order.js";
 import { parseOrderEvent } from "./parse-event.js";
@@ -40,15 +47,19 @@ export async function planOrder(deps: CoordinatorDeps, input: unknown): Promise<
 
   let slices: SliceMessage[];
   let total: number;
+  let fingerprint: string;
   if (event.keys) {
-    // A key listed twice is one image: resizing it twice would only count it twice.
-    const keys = [...new Set(event.keys)];
+    // Canonical order, duplicates dropped: a repeated event, whatever its key order, maps every
+    // index to the same image, and a key listed twice is one image, not two.
+    const keys = [...new Set(event.keys)].sort();
     total = keys.length;
+    fingerprint = KeyFingerprint.of(keys);
     slices = keySlices({ ...order, keys, limits });
   } else {
     const prefix = event.prefix!;
     const planner = await listOrderRanges(deps.s3, event.bucket, prefix, config.sliceSize);
     total = planner.total;
+    fingerprint = planner.keysFingerprint();
     slices = planner
       .slices(limits)
       .map((s, i) =>
@@ -62,6 +73,7 @@ export async function planOrder(deps: CoordinatorDeps, input: unknown): Promise<
     slices: slices.length,
     bucket: event.bucket,
     source: event.keys ? `${total} listed keys` : `s3://${event.bucket}/${event.prefix}`,
+    fingerprint,
   });
   const { batches } = await publishSlices(deps.sns, config.sliceTopicArn, slices, deps.publish);
   return { orderId: event.orderId, total, slices: slices.length, batches, created: state === "created" };

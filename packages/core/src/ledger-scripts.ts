@@ -27,19 +27,21 @@ end
 
 /**
  * KEYS: meta, orders, completions, done, failed, errors, errorsAt
- * ARGV: orderId, total, slices, nowMs, ttlSeconds, bucket, source, channel
- * Returns {1, total} when created, {0, total} when it already existed with the same total,
- * {-1, existingTotal} when it exists with a different total.
+ * ARGV: orderId, total, slices, nowMs, ttlSeconds, bucket, source, channel, fingerprint
+ * Returns {1, total} when created, {0, total} when it already existed with the same images,
+ * {-1, existingTotal} when it exists with other images (different total or key-set fingerprint).
  */
 export const INIT_ORDER = `${COMPLETE_IF_ACCOUNTED}
 local existing = redis.call('HGET', KEYS[1], 'total')
 if existing then
-  if tonumber(existing) ~= tonumber(ARGV[2]) then return {-1, tonumber(existing)} end
+  if tonumber(existing) ~= tonumber(ARGV[2]) or redis.call('HGET', KEYS[1], 'fingerprint') ~= ARGV[9] then
+    return {-1, tonumber(existing)}
+  end
   return {0, tonumber(existing)}
 end
 local ttl = tonumber(ARGV[5])
 redis.call('HSET', KEYS[1], 'orderId', ARGV[1], 'total', ARGV[2], 'done', 0, 'failed', 0, 'slices', ARGV[3],
-  'createdAt', ARGV[4], 'status', 'running', 'bucket', ARGV[6], 'source', ARGV[7])
+  'createdAt', ARGV[4], 'status', 'running', 'bucket', ARGV[6], 'source', ARGV[7], 'fingerprint', ARGV[9])
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - ttl * 1000)

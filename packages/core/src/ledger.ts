@@ -91,6 +91,8 @@ export class OrderLedger {
     slices: number;
     bucket: string;
     source: string;
+    /** Identifies the ordered key set: a re-plan must map every index to the same image. */
+    fingerprint: string;
     now?: Date;
   }): Promise<"created" | "exists"> {
     const k = this.keys(args.orderId);
@@ -111,11 +113,12 @@ export class OrderLedger {
       args.bucket,
       args.source,
       completionChannel(p),
+      args.fingerprint,
     );
     if (code === -1) {
       throw new OrderConflictError(
-        `Order "${args.orderId}" was already planned with ${existing} images, now with ${args.total}. ` +
-          "Order ids must be unique per set of images: use a new order id for changed content.",
+        `Order "${args.orderId}" was already planned with other images (${existing} then, ${args.total} now). ` +
+          "An order's images must not change after order-completed: use a new order id for changed content.",
       );
     }
     return code === 1 ? "created" : "exists";

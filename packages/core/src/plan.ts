@@ -1,4 +1,24 @@
+import { createHash, type Hash } from "node:crypto";
 import type { OutputSpec, SliceMessage, SliceSource } from "./contracts.js";
+
+/** Fingerprint of an ordered key list: equal lists, equal fingerprints, whatever their size. */
+export class KeyFingerprint {
+  private readonly hash: Hash = createHash("sha256");
+
+  add(key: string): void {
+    this.hash.update(key, "utf8").update("\n");
+  }
+
+  digest(): string {
+    return this.hash.digest("hex");
+  }
+
+  static of(keys: Iterable<string>): string {
+    const f = new KeyFingerprint();
+    for (const key of keys) f.add(key);
+    return f.digest();
+  }
+}
 
 export interface SliceBounds {
   offset: number;
@@ -33,6 +53,7 @@ export function planOffsets(total: number, limits: PlanLimits): SliceBounds[] {
  */
 export class RangePlanner {
   private readonly boundaries: string[] = [];
+  private readonly fingerprint = new KeyFingerprint();
   private count = 0;
   private lastKey: string | undefined;
 
@@ -47,11 +68,17 @@ export class RangePlanner {
     if (key === this.lastKey) throw new RangeError(`Key "${key}" was listed twice`);
     this.count += 1;
     this.lastKey = key;
+    this.fingerprint.add(key);
     if (this.count % this.chunkSize === 0) this.boundaries.push(key);
   }
 
   get total(): number {
     return this.count;
+  }
+
+  /** Fingerprint of every key added, in order (call once, after the listing). */
+  keysFingerprint(): string {
+    return this.fingerprint.digest();
   }
 
   /** The slices: offset ranges plus the key just before each (`startAfter`) and its last key. */
