@@ -31,7 +31,8 @@ export async function photoLikeJpeg(spec: PhotoSpec): Promise<Buffer> {
   const gridW = 12;
   const gridH = 9;
   const colours = seededBytes(`${seed}:colours`, gridW * gridH * 3);
-  const tile = 256;
+  // The grain tile repeats across the image; it may be no larger than the image itself.
+  const tile = Math.min(256, width, height);
   const grain = seededBytes(`${seed}:grain`, tile * tile);
   // Centre the grain on mid-grey so "soft-light" brightens and darkens around the colour field.
   const amplitude = Math.min(1, 0.35 * detail);
