@@ -1,0 +1,172 @@
+import { randomUUID } from "node:crypto";
+import { ImageFailure, OrderConflictError, OrderLedger, OrderNotFoundError, orderKeys } from "@thumbs/core";
+import { deleteKeys } from "@thumbs/local";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testRedis } from "./helpers/stack.js";
+
+describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
+  const prefix = `test:${randomUUID().slice(0, 8)}:`;
+  let redis: Redis;
+  let other: Redis;
+  let ledger: OrderLedger;
+  const init = (orderId: string, total: number, fingerprint = "f") =>
+    ledger.initOrder({ orderId, total, slices: 1, bucket: "b", source: "test", fingerprint });
+  const failure = (cls: "Corrupt" | "Transient" = "Corrupt") => new ImageFailure(cls, `${cls} image`);
+
+  beforeAll(() => {
+    redis = testRedis();
+    other = testRedis();
+    ledger = new OrderLedger(redis, { keyPrefix: prefix, ttlSeconds: 3600 });
+  });
+  afterAll(async () => {
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+    other.disconnect();
+  });
+
+  it("initialises an order once and keeps its progress on a duplicate event", async () => {
+    // Prepare
+    await init("dup", 3);
+    await ledger.recordDone("dup", 0);
+
+    // Act
+    const again = await init("dup", 3);
+
+    // Assess
+    expect(again).toBe("exists");
+    expect(await ledger.getProgress("dup")).toMatchObject({ total: 3, done: 1, failed: 0, pending: 2 });
+  });
+
+  it("refuses to re-plan an order with other images", async () => {
+    await init("conflict", 3, "a");
+    await expect(init("conflict", 4, "a")).rejects.toBeInstanceOf(OrderConflictError);
+    await expect(init("conflict", 3, "b")).rejects.toThrow(/must not change after order-completed/);
+  });
+
+  it("counts a duplicate outcome once", async () => {
+    await init("idem", 2);
+    expect(await ledger.recordDone("idem", 0)).toEqual({ counted: true, completed: false });
+    expect(await ledger.recordDone("idem", 0)).toEqual({ counted: false, completed: false });
+    const f = { index: 1, key: "k1", sliceIndex: 0, failure: failure() };
+    expect(await ledger.recordFailed("idem", f)).toEqual({ counted: true, completed: true });
+    expect(await ledger.recordFailed("idem", f)).toEqual({ counted: false, completed: false });
+    expect(await ledger.getProgress("idem")).toMatchObject({ done: 1, failed: 1, complete: true });
+  });
+
+  it("keeps a done image done when a late duplicate fails", async () => {
+    await init("done-wins", 2);
+    await ledger.recordDone("done-wins", 0);
+    await ledger.recordFailed("done-wins", {
+      index: 0,
+      key: "k0",
+      sliceIndex: 0,
+      failure: failure("Transient"),
+    });
+    expect(await ledger.getProgress("done-wins")).toMatchObject({ done: 1, failed: 0 });
+    expect((await ledger.listErrors("done-wins", { offset: 0, limit: 10 })).total).toBe(0);
+  });
+
+  it("moves a failed image to done when a retry succeeds, dropping its error record", async () => {
+    await init("retry", 1);
+    await ledger.recordFailed("retry", { index: 0, key: "k0", sliceIndex: 0, failure: failure("Transient") });
+    expect(await ledger.getProgress("retry")).toMatchObject({ failed: 1, status: "completed_with_errors" });
+    const moved = await ledger.recordDone("retry", 0);
+    expect(moved).toEqual({ counted: true, completed: false });
+    expect(await ledger.getProgress("retry")).toMatchObject({
+      done: 1,
+      failed: 0,
+      status: "succeeded",
+      complete: true,
+    });
+    expect((await ledger.listErrors("retry", { offset: 0, limit: 10 })).records).toEqual([]);
+  });
+
+  it("signals completion exactly once when many writers race on the last images", async () => {
+    // Prepare: 400 images, recorded from two connections at once, every outcome twice.
+    const total = 400;
+    await init("race", total);
+    const second = new OrderLedger(other, { keyPrefix: prefix, ttlSeconds: 3600 });
+
+    // Act
+    const results = await Promise.all(
+      Array.from({ length: total * 2 }, (_, n) => {
+        const index = n % total;
+        const writer = n % 2 === 0 ? ledger : second;
+        return index % 10 === 0
+          ? writer.recordFailed("race", { index, key: `k${index}`, sliceIndex: 0, failure: failure() })
+          : writer.recordDone("race", index);
+      }),
+    );
+
+    // Assess
+    expect(results.filter((r) => r.counted)).toHaveLength(total);
+    expect(results.filter((r) => r.completed)).toHaveLength(1);
+    expect(await ledger.getProgress("race")).toMatchObject({ total, done: 360, failed: 40, complete: true });
+    expect((await ledger.completions()).filter((c) => c.orderId === "race")).toEqual([
+      { orderId: "race", total, done: 360, failed: 40 },
+    ]);
+  });
+
+  it("completes an empty order at once", async () => {
+    await init("empty", 0);
+    expect(await ledger.getProgress("empty")).toMatchObject({
+      total: 0,
+      complete: true,
+      status: "succeeded",
+    });
+  });
+
+  it("rejects outcomes for unknown orders and out-of-range indices", async () => {
+    await expect(ledger.recordDone("never-planned", 0)).rejects.toBeInstanceOf(OrderNotFoundError);
+    await init("range", 2);
+    await expect(ledger.recordDone("range", 2)).rejects.toThrow(/outside order/);
+  });
+
+  it("pages error records newest first and filters them by class", async () => {
+    // Prepare
+    await init("pages", 5);
+    for (let i = 0; i < 5; i++) {
+      await ledger.recordFailed(
+        "pages",
+        { index: i, key: `k${i}`, sliceIndex: 0, failure: failure(i % 2 ? "Transient" : "Corrupt") },
+        new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
+      );
+    }
+
+    // Act
+    const first = await ledger.listErrors("pages", { offset: 0, limit: 2 });
+    const second = await ledger.listErrors("pages", { offset: 2, limit: 2 });
+    const transient = await ledger.listErrors("pages", { offset: 0, limit: 10, class: "Transient" });
+
+    // Assess
+    expect(first.total).toBe(5);
+    expect([...first.records, ...second.records].map((r) => r.key)).toEqual(["k4", "k3", "k2", "k1"]);
+    expect(transient.records.map((r) => r.key)).toEqual(["k3", "k1"]);
+    expect(first.records[0]).toMatchObject({ class: "Corrupt", message: "Corrupt image", sliceIndex: 0 });
+  });
+
+  it("puts a TTL on every key it writes", async () => {
+    // Prepare
+    await init("ttl", 2);
+    await ledger.recordDone("ttl", 0);
+    await ledger.recordFailed("ttl", { index: 1, key: "k", sliceIndex: 0, failure: failure() });
+
+    // Act
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== "0");
+    const ttls = await Promise.all(keys.map((k) => redis.ttl(k)));
+
+    // Assess
+    expect(keys).toEqual(expect.arrayContaining(Object.values(orderKeys(prefix, "ttl"))));
+    expect(keys).toContain(`${prefix}orders`);
+    expect(keys).toContain(`${prefix}completions`);
+    for (const [i, ttl] of ttls.entries())
+      expect({ key: keys[i], ttl: ttl > 0 }).toEqual({ key: keys[i], ttl: true });
+  });
+});

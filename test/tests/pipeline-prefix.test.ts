@@ -1,0 +1,65 @@
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { awaitOrder, type LocalStack, listKeys, samplePhotos, uploadOrder } from "@thumbs/local";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { capturePublishBatches } from "./helpers/capture.js";
+import { testStack, uniqueOrderId } from "./helpers/stack.js";
+
+describe("the pipeline with a prefix listing: workers list only their own key range", () => {
+  let stack: LocalStack;
+  let batches: ReturnType<typeof capturePublishBatches>;
+  const orderId = uniqueOrderId("prefix");
+  const prefix = `uploads/${orderId}/`;
+
+  beforeAll(async () => {
+    // Prepare: 22 photos (one in a sub-folder), a folder marker, and a neighbour order sharing the prefix start.
+    stack = await testStack({ sliceSize: 2 });
+    batches = capturePublishBatches(stack.emulator.clients.sns);
+    const photos = await samplePhotos(22, { seed: "prefix", megapixels: 0.1 });
+    const { s3 } = stack.emulator.clients;
+    const bucket = stack.emulator.resources.sourceBucket;
+    await uploadOrder(s3, bucket, prefix, photos.slice(0, 21));
+    await uploadOrder(s3, bucket, `${prefix}sub/`, photos.slice(21));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}empty-folder/`, Body: "" }));
+    await uploadOrder(s3, bucket, `uploads/${orderId}-other/`, photos.slice(0, 3));
+
+    // Act
+    await stack.emitOrderCompleted({ orderId, bucket, prefix });
+    await awaitOrder(stack.ledger, orderId, { timeoutMs: 60_000 });
+  });
+  afterAll(() => stack?.stop());
+
+  it("counts every object under the prefix except folder markers, and resizes each once", async () => {
+    // Assess
+    expect(await stack.ledger.getProgress(orderId)).toMatchObject({
+      total: 22,
+      done: 22,
+      failed: 0,
+      complete: true,
+    });
+    const thumbs = await listKeys(
+      stack.emulator.clients.s3,
+      stack.emulator.resources.thumbnailBucket,
+      `${orderId}/`,
+    );
+    expect(thumbs).toHaveLength(44);
+  });
+
+  it("publishes 11 range slices in PublishBatch calls of at most 10 entries", () => {
+    const entries = batches.flat();
+    expect(entries).toHaveLength(11);
+    expect(batches.map((b) => b.length)).toEqual([10, 1]);
+    const slices = entries.map((e) => JSON.parse(e.Message!));
+    expect(slices.every((s) => s.source.kind === "range" && s.count === 2)).toBe(true);
+    expect(slices[0].source.startAfter).toBeUndefined();
+    for (let i = 1; i < slices.length; i++)
+      expect(slices[i].source.startAfter).toBe(slices[i - 1].source.lastKey);
+  });
+
+  it("keeps each worker's report to its own range: every index reported exactly once", () => {
+    const indices = stack.workers.events
+      .flatMap((e) => (e.type === "slices" ? e.reports : []))
+      .flatMap((r) => r.images.map((i) => i.index))
+      .sort((a, b) => a - b);
+    expect(indices).toEqual(Array.from({ length: 22 }, (_, i) => i));
+  });
+});
