@@ -15,6 +15,8 @@ describe("the admin API over node:http and a real Redis", () => {
   let base: string;
   const get = (path: string, auth: string | null = `Bearer ${token}`) =>
     fetch(`${base}${path}`, auth ? { headers: { authorization: auth } } : {});
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field below
+  const body = async (response: Promise<Response> | Response): Promise<any> => (await response).json();
 
   beforeAll(async () => {
     // Prepare: one order with 3 images, two of them failed.
@@ -54,20 +56,20 @@ describe("the admin API over node:http and a real Redis", () => {
   it("serves an order's progress", async () => {
     const response = await get("/orders/order-1");
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ total: 3, done: 1, failed: 2, complete: true });
+    expect(await body(response)).toMatchObject({ total: 3, done: 1, failed: 2, complete: true });
   });
 
   it("serves error records newest first, paginated and filtered by class", async () => {
-    const page = await (await get("/orders/order-1/errors?limit=1")).json();
+    const page = await body(get("/orders/order-1/errors?limit=1"));
     expect(page).toMatchObject({ total: 2, offset: 0, limit: 1 });
     expect(page.records).toHaveLength(1);
-    const filtered = await (await get("/orders/order-1/errors?class=Unsupported")).json();
+    const filtered = await body(get("/orders/order-1/errors?class=Unsupported"));
     expect(filtered.records.map((r: { key: string }) => r.key)).toEqual(["b.heic"]);
   });
 
   it("lists recent orders", async () => {
-    const body = await (await get("/orders")).json();
-    expect(body.orders.map((o: { orderId: string }) => o.orderId)).toEqual(["order-1"]);
+    const list = await body(get("/orders"));
+    expect(list.orders.map((o: { orderId: string }) => o.orderId)).toEqual(["order-1"]);
   });
 
   it("answers 404 for an unknown order and 400 for bad parameters, saying what was expected", async () => {
@@ -75,7 +77,7 @@ describe("the admin API over node:http and a real Redis", () => {
     expect((await get("/orders/nope/errors")).status).toBe(404);
     const bad = await get("/orders/order-1/errors?limit=0&class=Weird");
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/limit.*class|class.*limit/s);
+    expect((await body(bad)).error).toMatch(/limit.*class|class.*limit/s);
     expect((await get("/orders/..%2Fetc")).status).toBe(400);
   });
 

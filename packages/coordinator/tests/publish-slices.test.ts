@@ -1,0 +1,98 @@
+import type { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
+import { DEFAULT_OUTPUT, type SliceMessage } from "@thumbs/core";
+import { describe, expect, it } from "vitest";
+import { PublishError } from "../src/errors.js";
+import { batchEntries, publishSlices } from "../src/publish-slices.js";
+
+const slice = (i: number, keyBytes = 10): SliceMessage => ({
+  version: 1,
+  orderId: "o",
+  bucket: "my-bucket",
+  sliceIndex: i,
+  offset: i,
+  count: 1,
+  source: { kind: "keys", keys: ["k".repeat(keyBytes)] },
+  output: DEFAULT_OUTPUT,
+});
+
+/** A stand-in SNS client: unit tests may fake the transport; the integration tests use fauxqs. */
+function fakeSns(failFirst: (id: string, call: number) => { code: string; sender?: boolean } | undefined) {
+  const calls: string[][] = [];
+  const client = {
+    send: async (command: PublishBatchCommand) => {
+      const ids = (command.input.PublishBatchRequestEntries ?? []).map((e) => e.Id!);
+      calls.push(ids);
+      const failed = ids.flatMap((id) => {
+        const f = failFirst(id, calls.length);
+        return f ? [{ Id: id, Code: f.code, SenderFault: f.sender ?? false, Message: "nope" }] : [];
+      });
+      return {
+        Successful: ids.filter((id) => !failed.some((f) => f.Id === id)).map((Id) => ({ Id })),
+        Failed: failed,
+      };
+    },
+  };
+  return { client: client as unknown as SNSClient, calls };
+}
+
+describe("batchEntries", () => {
+  it("never puts more than 10 entries in a batch (AWS rejects 11; fauxqs does not)", () => {
+    const batches = batchEntries(Array.from({ length: 23 }, (_, i) => ({ Id: `${i}`, Message: "m" })));
+    expect(batches.map((b) => b.length)).toEqual([10, 10, 3]);
+  });
+
+  it("never lets a batch exceed 256 KiB", () => {
+    const big = "x".repeat(100 * 1024);
+    const batches = batchEntries(Array.from({ length: 5 }, (_, i) => ({ Id: `${i}`, Message: big })));
+    expect(batches.map((b) => b.length)).toEqual([2, 2, 1]);
+  });
+
+  it("refuses a single message over the SNS limit", () => {
+    expect(() => batchEntries([{ Id: "a", Message: "x".repeat(256 * 1024 + 1) }])).toThrow(/at most 262144/);
+  });
+});
+
+describe("publishSlices", () => {
+  it("retries only the entries SNS reported as failed", async () => {
+    // Prepare: slice-3 fails twice with a throttling error, then succeeds.
+    const { client, calls } = fakeSns((id, call) =>
+      id === "slice-3" && call <= 2 ? { code: "Throttled" } : undefined,
+    );
+
+    // Act
+    await publishSlices(
+      client,
+      "arn:aws:sns:us-east-1:0:t",
+      [0, 1, 2, 3, 4].map((i) => slice(i)),
+      { baseDelayMs: 1 },
+    );
+
+    // Assess
+    expect(calls).toEqual([
+      ["slice-0", "slice-1", "slice-2", "slice-3", "slice-4"],
+      ["slice-3"],
+      ["slice-3"],
+    ]);
+  });
+
+  it("throws PublishError naming the slices that never went out", async () => {
+    const { client } = fakeSns((id) => (id === "slice-1" ? { code: "InternalError" } : undefined));
+    const error = await publishSlices(client, "arn", [slice(0), slice(1)], {
+      baseDelayMs: 1,
+      maxAttempts: 3,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PublishError);
+    expect((error as PublishError).failedSlices).toEqual([1]);
+    expect((error as Error).message).toMatch(/slice-1 \(InternalError/);
+  });
+
+  it("does not retry a sender fault", async () => {
+    const { client, calls } = fakeSns((id) =>
+      id === "slice-0" ? { code: "InvalidParameter", sender: true } : undefined,
+    );
+    await expect(publishSlices(client, "arn", [slice(0)], { baseDelayMs: 1 })).rejects.toBeInstanceOf(
+      PublishError,
+    );
+    expect(calls).toHaveLength(1);
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { isOrderObject, readableStem, thumbnailKey } from "../src/keys.js";
+
+const key = (sourceKey: string, size = "small") =>
+  thumbnailKey({ prefix: "thumbs/", orderId: "order-1", size, sourceKey, format: "jpeg" });
+
+describe("thumbnailKey", () => {
+  it("is deterministic, so a retry overwrites instead of adding", () => {
+    expect(key("orders/1/IMG_0001.HEIC")).toBe(key("orders/1/IMG_0001.HEIC"));
+    expect(key("orders/1/IMG_0001.HEIC")).toMatch(/^thumbs\/order-1\/small\/IMG_0001-[0-9a-f]{16}\.jpg$/);
+  });
+
+  it("keeps different sources apart even when their readable names collide", () => {
+    expect(key("a/photo.jpg")).not.toBe(key("b/photo.jpg"));
+    expect(key("a/photo.jpg", "large")).not.toBe(key("a/photo.jpg", "small"));
+  });
+
+  it.each([
+    ["spaces", "orders/1/my holiday photo.jpg", /my_holiday_photo-/],
+    ["unicode", "orders/1/日本の写真 ünïcode.jpg", /\/small\/[A-Za-z0-9._-]*-[0-9a-f]{16}\.jpg$/],
+    ["dot-dot", "orders/1/../../etc/passwd", /\/small\/passwd-/],
+    ["only dots", "orders/1/...", /\/small\/image-/],
+    ["1,000 characters", `orders/1/${"x".repeat(990)}.jpg`, /^.{1,200}$/],
+  ])("stays a safe, bounded key for odd sources (%s)", (_, source, pattern) => {
+    const k = key(source);
+    expect(k).toMatch(pattern);
+    expect(k).not.toContain("..");
+    expect(Buffer.byteLength(k)).toBeLessThan(200);
+  });
+
+  it("names the stem after the file, not its folders", () => {
+    expect(readableStem("a/b/c.d.jpg")).toBe("c.d");
+  });
+});
+
+describe("isOrderObject", () => {
+  it("skips folder markers only", () => {
+    expect(isOrderObject("orders/1/")).toBe(false);
+    expect(isOrderObject("orders/1/a.jpg")).toBe(true);
+    expect(isOrderObject("orders/1/notes.txt")).toBe(true);
+  });
+});

@@ -1,0 +1,44 @@
+import { type OrderLedger, OrderNotFoundError } from "@thumbs/core";
+import { describe, expect, it } from "vitest";
+import { type ApiRequest, createAdminApi } from "../src/api.js";
+
+/** Routing and validation only; the integration suite runs the API against a real Redis. */
+const ledger = {
+  getProgress: async (id: string) => {
+    if (id !== "known") throw new OrderNotFoundError(id);
+    return { orderId: id, total: 1 };
+  },
+  listErrors: async () => ({ records: [], total: 0, offset: 0, limit: 50 }),
+  recentOrderIds: async () => [],
+} as unknown as OrderLedger;
+const api = createAdminApi({ ledger });
+const request = (method: string, path: string, query: Record<string, string> = {}): ApiRequest => ({
+  method,
+  path,
+  query,
+  headers: {},
+});
+
+describe("admin API routing", () => {
+  it.each([
+    ["GET", "/health", 200],
+    ["GET", "/orders/known", 200],
+    ["GET", "/orders/known/errors", 200],
+    ["GET", "/orders/unknown", 404],
+    ["GET", "/orders/known/thumbnails/x/y", 404],
+    ["GET", "/elsewhere", 404],
+    ["DELETE", "/orders/known", 405],
+  ])("%s %s → %i", async (method, path, status) => {
+    expect((await api(request(method, path))).status).toBe(status);
+  });
+
+  it("explains bad pagination", async () => {
+    const response = await api(request("GET", "/orders/known/errors", { offset: "-1" }));
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body).error).toMatch(/offset: .*>=\s?0/);
+  });
+
+  it("never caches answers", async () => {
+    expect((await api(request("GET", "/orders/known"))).headers["cache-control"]).toBe("no-store");
+  });
+});

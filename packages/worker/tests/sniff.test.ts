@@ -1,0 +1,67 @@
+import { ImageFailure } from "@thumbs/core";
+import sharp from "sharp";
+import { describe, expect, it } from "vitest";
+import { sniffImage } from "../src/sniff.js";
+
+const failureOf = (bytes: Buffer): ImageFailure => {
+  try {
+    sniffImage(bytes);
+  } catch (error) {
+    return error as ImageFailure;
+  }
+  throw new Error("expected sniffImage to throw");
+};
+
+describe("sniffImage", () => {
+  it.each(["jpeg", "png", "webp", "gif", "tiff", "avif"] as const)(
+    "recognises real %s bytes",
+    async (format) => {
+      const bytes = await sharp({ create: { width: 16, height: 16, channels: 3, background: "#336699" } })
+        .toFormat(format)
+        .toBuffer();
+      expect(sniffImage(bytes)).toBe(format);
+    },
+  );
+
+  it.each([
+    ["an empty object", Buffer.alloc(0), "Corrupt", /empty \(0 bytes\)/],
+    ["a tiny object", Buffer.from([1, 2, 3]), "Corrupt", /only 3 bytes/],
+    ["a PDF", Buffer.from("%PDF-1.7\n%âãÏÓ\n1 0 obj"), "Unsupported", /PDF document/],
+    ["an HTML page", Buffer.from("<!DOCTYPE html><html><body>hi</body></html>"), "Unsupported", /HTML page/],
+    [
+      "an SVG",
+      Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>'),
+      "Unsupported",
+      /SVG/,
+    ],
+    [
+      "plain text",
+      Buffer.from("Dear customer, thanks for your order.\n".repeat(5)),
+      "Unsupported",
+      /plain text/,
+    ],
+    ["a ZIP", Buffer.concat([Buffer.from("PK\u0003\u0004"), Buffer.alloc(40)]), "Unsupported", /ZIP archive/],
+    [
+      "unknown binary",
+      Buffer.from([0, 1, 2, 250, 251, 252, 253, 0, 0, 0, 0, 0, 9, 9]),
+      "Unsupported",
+      /first bytes 00 01 02/,
+    ],
+  ])("refuses %s with a precise class and message", (_, bytes, cls, message) => {
+    const failure = failureOf(bytes);
+    expect(failure).toBeInstanceOf(ImageFailure);
+    expect(failure.failureClass).toBe(cls);
+    expect(failure.message).toMatch(message);
+  });
+
+  it("names HEIC as unsupported and says how to fix it", () => {
+    const heic = Buffer.concat([
+      Buffer.from([0, 0, 0, 24]),
+      Buffer.from("ftypheic\0\0\0\0mif1heic"),
+      Buffer.alloc(64),
+    ]);
+    const failure = failureOf(heic);
+    expect(failure.failureClass).toBe("Unsupported");
+    expect(failure.message).toMatch(/HEIC.*convert to JPEG/);
+  });
+});
