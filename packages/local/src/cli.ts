@@ -56,7 +56,9 @@ const program = new Command()
   .showHelpAfterError();
 
 async function main(): Promise<number> {
-  const o = program.parse().opts();
+  // `pnpm demo -- --flag` passes the `--` through; npm habits should not turn flags into arguments.
+  const argv = process.argv[2] === "--" ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv;
+  const o = program.parse(argv).opts();
   const result = await runDemo({
     input: o.input,
     images: o.images,
