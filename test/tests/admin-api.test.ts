@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { ImageFailure, OrderLedger } from "@thumbs/core";
+import { DEFAULT_OUTPUT, ImageFailure, OrderLedger } from "@thumbs/core";
 import { createAdminApi, createHttpServer } from "@thumbs/error-consumer";
 import { deleteKeys } from "@thumbs/local";
 import type { Redis } from "ioredis";
@@ -29,6 +29,7 @@ describe("the admin API over node:http and a real Redis", () => {
       bucket: "b",
       source: "s",
       fingerprint: "f",
+      output: DEFAULT_OUTPUT,
     });
     await ledger.recordDone("order-1", 0);
     await ledger.recordFailed("order-1", {

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { ImageFailure, OrderConflictError, OrderLedger, OrderNotFoundError, orderKeys } from "@thumbs/core";
+import {
+  DEFAULT_OUTPUT,
+  ImageFailure,
+  OrderConflictError,
+  OrderLedger,
+  OrderNotFoundError,
+  orderKeys,
+} from "@thumbs/core";
 import { deleteKeys } from "@thumbs/local";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +18,15 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
   let other: Redis;
   let ledger: OrderLedger;
   const init = (orderId: string, total: number, fingerprint = "f") =>
-    ledger.initOrder({ orderId, total, slices: 1, bucket: "b", source: "test", fingerprint });
+    ledger.initOrder({
+      orderId,
+      total,
+      slices: 1,
+      bucket: "b",
+      source: "test",
+      fingerprint,
+      output: DEFAULT_OUTPUT,
+    });
   const failure = (cls: "Corrupt" | "Transient" = "Corrupt") => new ImageFailure(cls, `${cls} image`);
 
   beforeAll(() => {

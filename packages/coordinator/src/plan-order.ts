@@ -74,6 +74,8 @@ export async function planOrder(deps: CoordinatorDeps, input: unknown): Promise<
     bucket: event.bucket,
     source: event.keys ? `${total} listed keys` : `s3://${event.bucket}/${event.prefix}`,
     fingerprint,
+    prefix: event.prefix,
+    output,
   });
   const { batches } = await publishSlices(deps.sns, config.sliceTopicArn, slices, deps.publish);
   return { orderId: event.orderId, total, slices: slices.length, batches, created: state === "created" };

@@ -120,5 +120,7 @@ export const ErrorRecordSchema = z.object({
   advice: z.string(),
   at: z.string(),
   sliceIndex: z.number().int().min(0),
+  /** Set when the admin dismissed the error; the image still counts as failed. */
+  dismissedAt: z.string().optional(),
 });
 export type ErrorRecord = z.infer<typeof ErrorRecordSchema>;

@@ -5,6 +5,12 @@
 
 /** Shared tail: marks the order complete (once) when every image is accounted for. */
 const COMPLETE_IF_ACCOUNTED = `
+-- A dismissed error record that goes away (or is replaced by a fresh failure) leaves the dismissed count.
+local function undismiss(meta, errors, idx)
+  local old = redis.call('HGET', errors, idx)
+  if old and cjson.decode(old).dismissedAt then redis.call('HINCRBY', meta, 'dismissed', -1) end
+end
+
 local function finish(meta, completions, ttl, now, orderId, channel)
   local total = tonumber(redis.call('HGET', meta, 'total'))
   local d = tonumber(redis.call('HGET', meta, 'done') or '0')
@@ -27,7 +33,7 @@ end
 
 /**
  * KEYS: meta, orders, completions, done, failed, errors, errorsAt
- * ARGV: orderId, total, slices, nowMs, ttlSeconds, bucket, source, channel, fingerprint
+ * ARGV: orderId, total, slices, nowMs, ttlSeconds, bucket, source, channel, fingerprint, prefix, outputJson
  * Returns {1, total} when created, {0, total} when it already existed with the same images,
  * {-1, existingTotal} when it exists with other images (different total or key-set fingerprint).
  */
@@ -41,7 +47,8 @@ if existing then
 end
 local ttl = tonumber(ARGV[5])
 redis.call('HSET', KEYS[1], 'orderId', ARGV[1], 'total', ARGV[2], 'done', 0, 'failed', 0, 'slices', ARGV[3],
-  'createdAt', ARGV[4], 'status', 'running', 'bucket', ARGV[6], 'source', ARGV[7], 'fingerprint', ARGV[9])
+  'createdAt', ARGV[4], 'status', 'running', 'bucket', ARGV[6], 'source', ARGV[7], 'fingerprint', ARGV[9],
+  'prefix', ARGV[10], 'output', ARGV[11], 'dismissed', 0)
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - ttl * 1000)
@@ -70,6 +77,7 @@ if ARGV[2] == 'done' then
     redis.call('HINCRBY', KEYS[1], 'done', 1)
     if redis.call('SETBIT', KEYS[3], idx, 0) == 1 then
       redis.call('HINCRBY', KEYS[1], 'failed', -1)
+      undismiss(KEYS[1], KEYS[4], idx)
       redis.call('HDEL', KEYS[4], idx)
       redis.call('ZREM', KEYS[5], idx)
     end
@@ -80,6 +88,7 @@ else
     counted = 1
     redis.call('HINCRBY', KEYS[1], 'failed', 1)
   end
+  undismiss(KEYS[1], KEYS[4], idx)
   redis.call('HSET', KEYS[4], idx, ARGV[3])
   redis.call('ZADD', KEYS[5], ARGV[4], idx)
 end
@@ -87,4 +96,21 @@ for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ttl) end
 local completed = 0
 if counted == 1 then completed = finish(KEYS[1], KEYS[6], ttl, ARGV[4], ARGV[6], ARGV[7]) end
 return {counted, completed}
+`;
+
+/**
+ * KEYS: meta, errors
+ * ARGV: index, dismissedAtIso
+ * Marks an error record as dismissed by the admin (it stays failed: the image still has no thumbnails).
+ * Returns 0 when there is no record, 1 when it was already dismissed, 2 when dismissed now.
+ */
+export const DISMISS_ERROR = `
+local raw = redis.call('HGET', KEYS[2], ARGV[1])
+if not raw then return 0 end
+local record = cjson.decode(raw)
+if record.dismissedAt then return 1 end
+record.dismissedAt = ARGV[2]
+redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(record))
+redis.call('HINCRBY', KEYS[1], 'dismissed', 1)
+return 2
 `;

@@ -1,8 +1,9 @@
 import type { Redis } from "ioredis";
-import { type ErrorRecord, ErrorRecordSchema } from "./contracts.js";
+import { type ErrorRecord, type OutputSpec, OutputSpecSchema } from "./contracts.js";
+import { type ErrorPage, type ErrorQuery, failedRecords, queryErrors } from "./error-records.js";
 import { OrderConflictError, OrderNotFoundError, ThumbsError } from "./errors.js";
-import { FAILURE_ADVICE, type FailureClass, type ImageFailure } from "./failure.js";
-import { INIT_ORDER, RECORD_OUTCOME } from "./ledger-scripts.js";
+import { FAILURE_ADVICE, type ImageFailure } from "./failure.js";
+import { DISMISS_ERROR, INIT_ORDER, RECORD_OUTCOME } from "./ledger-scripts.js";
 import {
   completionChannel,
   completionsKey,
@@ -23,6 +24,8 @@ export interface OrderProgress {
   total: number;
   done: number;
   failed: number;
+  /** Failed images whose error the admin dismissed (still counted in `failed`). */
+  dismissed: number;
   pending: number;
   slices: number;
   status: OrderStatus;
@@ -40,26 +43,35 @@ export interface OutcomeResult {
   completed: boolean;
 }
 
-export interface ErrorPage {
-  records: ErrorRecord[];
-  total: number;
-  offset: number;
-  limit: number;
+export type { ErrorPage, ErrorQuery };
+
+/** What the pipeline needs to work on an order again (retries, thumbnails on demand). */
+export interface OrderSpec {
+  bucket: string;
+  /** The listed prefix, or null for an explicit key list. */
+  prefix: string | null;
+  output: OutputSpec;
+  slices: number;
 }
 
-type ScriptResult = [number, number];
-type ScriptCommand = (...args: string[]) => Promise<ScriptResult>;
+type ScriptCommand<R> = (...args: string[]) => Promise<R>;
 
 /** Registers the scripts on the client once; ioredis then runs them by SHA (EVALSHA) with a fallback. */
-function scripts(redis: Redis): { init: ScriptCommand; record: ScriptCommand } {
-  const r = redis as unknown as Record<string, ScriptCommand | undefined>;
+function scripts(redis: Redis) {
+  const r = redis as unknown as Record<string, ScriptCommand<unknown> | undefined>;
   if (typeof r.thumbsInitOrder !== "function") {
     redis.defineCommand("thumbsInitOrder", { numberOfKeys: 7, lua: INIT_ORDER });
     redis.defineCommand("thumbsRecordOutcome", { numberOfKeys: 6, lua: RECORD_OUTCOME });
+    redis.defineCommand("thumbsDismissError", { numberOfKeys: 2, lua: DISMISS_ERROR });
   }
+  const bind =
+    <R>(name: string): ScriptCommand<R> =>
+    (...args) =>
+      r[name]!.apply(redis, args) as Promise<R>;
   return {
-    init: (...args) => r.thumbsInitOrder!.apply(redis, args),
-    record: (...args) => r.thumbsRecordOutcome!.apply(redis, args),
+    init: bind<[number, number]>("thumbsInitOrder"),
+    record: bind<[number, number]>("thumbsRecordOutcome"),
+    dismiss: bind<number>("thumbsDismissError"),
   };
 }
 
@@ -93,6 +105,8 @@ export class OrderLedger {
     source: string;
     /** Identifies the ordered key set: a re-plan must map every index to the same image. */
     fingerprint: string;
+    prefix?: string | undefined;
+    output: OutputSpec;
     now?: Date;
   }): Promise<"created" | "exists"> {
     const k = this.keys(args.orderId);
@@ -114,6 +128,8 @@ export class OrderLedger {
       args.source,
       completionChannel(p),
       args.fingerprint,
+      args.prefix ?? "",
+      JSON.stringify(args.output),
     );
     if (code === -1) {
       throw new OrderConflictError(
@@ -204,6 +220,7 @@ export class OrderLedger {
       total,
       done,
       failed,
+      dismissed: Number(h.dismissed ?? 0),
       pending: total - done - failed,
       slices: Number(h.slices ?? 0),
       status: (h.status ?? "running") as OrderStatus,
@@ -215,30 +232,42 @@ export class OrderLedger {
     };
   }
 
-  /** Error records, newest first, optionally only those of one failure class. */
-  async listErrors(
-    orderId: string,
-    page: { offset: number; limit: number; class?: FailureClass | undefined },
-  ): Promise<ErrorPage> {
-    const k = this.keys(orderId);
-    const { offset, limit } = page;
-    if (!page.class) {
-      const [total, indices] = await Promise.all([
-        this.redis.zcard(k.errorsAt),
-        this.redis.zrevrange(k.errorsAt, offset, offset + limit - 1),
-      ]);
-      return { records: await this.readRecords(k.errors, indices), total, offset, limit };
-    }
-    // Filtering needs every record; an order's error set is bounded by its size and TTL.
-    const all = await this.readRecords(k.errors, await this.redis.zrevrange(k.errorsAt, 0, -1));
-    const matching = all.filter((r) => r.class === page.class);
-    return { records: matching.slice(offset, offset + limit), total: matching.length, offset, limit };
+  /** Error records, newest first, filtered by class; dismissed ones only when asked for. */
+  listErrors(orderId: string, query: ErrorQuery): Promise<ErrorPage> {
+    return queryErrors(this.redis, this.keys(orderId), query);
   }
 
-  private async readRecords(errorsKey: string, indices: string[]): Promise<ErrorRecord[]> {
-    if (indices.length === 0) return [];
-    const raw = await this.redis.hmget(errorsKey, ...indices);
-    return raw.flatMap((json) => (json ? [ErrorRecordSchema.parse(JSON.parse(json))] : []));
+  /** Error records of the given indices, or of every failed image, by index. */
+  failedRecords(orderId: string, indices?: readonly number[]): Promise<ErrorRecord[]> {
+    return failedRecords(this.redis, this.keys(orderId), indices);
+  }
+
+  /** Hides an error from the default error list. Returns false when the image has no error record. */
+  async dismissError(orderId: string, index: number, now = new Date()): Promise<boolean> {
+    const result = await this.scripts.dismiss(
+      this.keys(orderId).meta,
+      this.keys(orderId).errors,
+      String(index),
+      now.toISOString(),
+    );
+    return result > 0;
+  }
+
+  async getOrderSpec(orderId: string): Promise<OrderSpec> {
+    const [bucket, prefix, output, slices] = await this.redis.hmget(
+      this.keys(orderId).meta,
+      "bucket",
+      "prefix",
+      "output",
+      "slices",
+    );
+    if (!bucket || !output) throw new OrderNotFoundError(orderId);
+    return {
+      bucket,
+      prefix: prefix || null,
+      output: OutputSpecSchema.parse(JSON.parse(output)),
+      slices: Number(slices),
+    };
   }
 
   /** Recently created order ids, newest first. */
