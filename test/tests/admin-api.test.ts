@@ -1,90 +1,198 @@
-import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import { DEFAULT_OUTPUT, ImageFailure, OrderLedger } from "@thumbs/core";
-import { createAdminApi, createHttpServer } from "@thumbs/error-consumer";
-import { deleteKeys } from "@thumbs/local";
-import type { Redis } from "ioredis";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  type AdminServer,
+  awaitOrder,
+  brokenSamples,
+  type LocalStack,
+  samplePhotos,
+  startAdminServer,
+  uploadOrder,
+} from "@thumbs/local";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRedis } from "./helpers/stack.js";
+import { testStack, uniqueOrderId } from "./helpers/stack.js";
 
-describe("the admin API over node:http and a real Redis", () => {
-  const prefix = `test:${randomUUID().slice(0, 8)}:`;
-  const token = "local-admin-token-0123456789";
-  let redis: Redis;
-  let server: ReturnType<typeof createHttpServer>;
-  let base: string;
-  const get = (path: string, auth: string | null = `Bearer ${token}`) =>
-    fetch(`${base}${path}`, auth ? { headers: { authorization: auth } } : {});
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field below
-  const body = async (response: Promise<Response> | Response): Promise<any> => (await response).json();
+describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", () => {
+  let stack: LocalStack;
+  let admin: AdminServer;
+  const orderId = uniqueOrderId("api");
+  const prefix = `orders/${orderId}/`;
+  const key = (name: string) => `${prefix}${name}`;
+  const call = async (path: string, init: { method?: string; body?: string; auth?: string | null } = {}) => {
+    const { auth = `Bearer ${admin.token}`, ...rest } = init;
+    const response = await fetch(`${admin.url}/api${path}`, {
+      ...rest,
+      headers: auth ? { authorization: auth } : {},
+    });
+    const type = response.headers.get("content-type") ?? "";
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+    const body: any = type.startsWith("application/json")
+      ? await response.json()
+      : Buffer.from(await response.arrayBuffer());
+    return { status: response.status, headers: response.headers, body };
+  };
+  const failedIndices = async (): Promise<number[]> =>
+    (await call(`/orders/${orderId}/errors?dismissed=include`)).body.records.map(
+      (r: { index: number }) => r.index,
+    );
+  const aDoneIndex = async (): Promise<number> => {
+    const failed = await failedIndices();
+    return [...Array(10).keys()].find((i) => !failed.includes(i))!;
+  };
+  const indexOf = async (name: string): Promise<number> =>
+    (await call(`/orders/${orderId}/errors?dismissed=include`)).body.records.find(
+      (r: { key: string }) => r.key === key(name),
+    ).index;
 
   beforeAll(async () => {
-    // Prepare: one order with 3 images, two of them failed.
-    redis = testRedis();
-    const ledger = new OrderLedger(redis, { keyPrefix: prefix, ttlSeconds: 3600 });
-    await ledger.initOrder({
-      orderId: "order-1",
-      total: 3,
-      slices: 1,
-      bucket: "b",
-      source: "s",
-      fingerprint: "f",
-      output: DEFAULT_OUTPUT,
-    });
-    await ledger.recordDone("order-1", 0);
-    await ledger.recordFailed("order-1", {
-      index: 1,
-      key: "a.jpg",
-      sliceIndex: 0,
-      failure: new ImageFailure("Corrupt", "truncated"),
-    });
-    await ledger.recordFailed("order-1", {
-      index: 2,
-      key: "b.heic",
-      sliceIndex: 0,
-      failure: new ImageFailure("Unsupported", "HEIC"),
-    });
-    server = createHttpServer(createAdminApi({ ledger, apiToken: token }));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Prepare: 6 photos, 3 broken files and one missing key, resized and accounted for.
+    stack = await testStack({ sliceSize: 5 });
+    const bucket = stack.emulator.resources.sourceBucket;
+    const keys = await uploadOrder(stack.emulator.clients.s3, bucket, prefix, [
+      ...(await samplePhotos(6, { seed: "api", megapixels: 0.2 })),
+      ...(await brokenSamples()),
+    ]);
+    await stack.emitOrderCompleted({ orderId, bucket, keys: [...keys, key("missing.jpg")] });
+    await awaitOrder(stack.ledger, orderId, { timeoutMs: 60_000 });
+    admin = await startAdminServer(stack);
   });
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
+    await admin?.close();
+    await stack?.stop();
   });
 
-  it("serves an order's progress", async () => {
-    const response = await get("/orders/order-1");
-    expect(response.status).toBe(200);
-    expect(await body(response)).toMatchObject({ total: 3, done: 1, failed: 2, complete: true });
+  it("serves progress, recent orders, and error records newest first, paginated and filtered", async () => {
+    expect((await call(`/orders/${orderId}`)).body).toMatchObject({
+      total: 10,
+      done: 6,
+      failed: 4,
+      complete: true,
+    });
+    expect((await call("/orders")).body.orders.map((o: { orderId: string }) => o.orderId)).toContain(orderId);
+    const page = (await call(`/orders/${orderId}/errors?limit=3`)).body;
+    expect(page).toMatchObject({ total: 4, offset: 0, limit: 3 });
+    expect(page.records).toHaveLength(3);
+    const corrupt = (await call(`/orders/${orderId}/errors?class=Corrupt`)).body.records;
+    expect(corrupt.map((r: { key: string }) => r.key).sort()).toEqual([
+      key("broken-truncated.jpg"),
+      key("broken-zero-bytes.jpg"),
+    ]);
   });
 
-  it("serves error records newest first, paginated and filtered by class", async () => {
-    const page = await body(get("/orders/order-1/errors?limit=1"));
-    expect(page).toMatchObject({ total: 2, offset: 0, limit: 1 });
-    expect(page.records).toHaveLength(1);
-    const filtered = await body(get("/orders/order-1/errors?class=Unsupported"));
-    expect(filtered.records.map((r: { key: string }) => r.key)).toEqual(["b.heic"]);
-  });
-
-  it("lists recent orders", async () => {
-    const list = await body(get("/orders"));
-    expect(list.orders.map((o: { orderId: string }) => o.orderId)).toEqual(["order-1"]);
-  });
-
-  it("answers 404 for an unknown order and 400 for bad parameters, saying what was expected", async () => {
-    expect((await get("/orders/nope")).status).toBe(404);
-    expect((await get("/orders/nope/errors")).status).toBe(404);
-    const bad = await get("/orders/order-1/errors?limit=0&class=Weird");
+  it("answers 404 for an unknown order and 400 for bad input, saying what was expected", async () => {
+    expect((await call("/orders/nope")).status).toBe(404);
+    expect((await call("/orders/nope/errors")).status).toBe(404);
+    expect((await call("/orders/nope/retry", { method: "POST" })).status).toBe(404);
+    const bad = await call(`/orders/${orderId}/errors?limit=0&class=Weird`);
     expect(bad.status).toBe(400);
-    expect((await body(bad)).error).toMatch(/limit.*class|class.*limit/s);
-    expect((await get("/orders/..%2Fetc")).status).toBe(400);
+    expect(bad.body.error).toMatch(/limit.*class|class.*limit/s);
+    expect((await call("/orders/..%2Fetc")).status).toBe(400);
+    expect((await call(`/orders/${orderId}/retry`, { method: "POST", body: "{nope" })).body.error).toMatch(
+      /expected JSON/,
+    );
+    expect(
+      (await call(`/orders/${orderId}/retry`, { method: "POST", body: '{"indices":[-1]}' })).status,
+    ).toBe(400);
+    expect(
+      (await call(`/orders/${orderId}/thumbnails/huge?key=${encodeURIComponent(key("photo-00000.jpg"))}`))
+        .body.error,
+    ).toMatch(/expected one of large, small/);
+    expect((await call(`/orders/${orderId}/thumbnails/small`)).status).toBe(400);
   });
 
   it("refuses anonymous requests and bad tokens", async () => {
-    expect((await get("/orders/order-1", null)).status).toBe(401);
-    expect((await get("/orders/order-1", "Bearer wrong-token-wrong-token-00")).status).toBe(401);
-    expect((await get("/health", null)).status).toBe(200);
+    expect((await call(`/orders/${orderId}`, { auth: null })).status).toBe(401);
+    expect((await call(`/orders/${orderId}`, { auth: "Bearer not-the-token-at-all-000" })).status).toBe(401);
+    expect((await call("/health", { auth: null })).status).toBe(200);
+  });
+
+  it("dismisses an error: hidden by default, still counted as failed", async () => {
+    // Act
+    const index = await indexOf("broken-text.jpg");
+    const dismissed = await call(`/orders/${orderId}/errors/${index}/dismiss`, { method: "POST" });
+    const again = await call(`/orders/${orderId}/errors/${index}/dismiss`, { method: "POST" });
+
+    // Assess
+    expect([dismissed.status, again.status]).toEqual([200, 200]);
+    expect((await call(`/orders/${orderId}/errors`)).body.total).toBe(3);
+    expect((await call(`/orders/${orderId}/errors?dismissed=include`)).body.total).toBe(4);
+    expect((await call(`/orders/${orderId}`)).body).toMatchObject({ failed: 4, dismissed: 1 });
+    expect(
+      (await call(`/orders/${orderId}/errors/${await aDoneIndex()}/dismiss`, { method: "POST" })).status,
+    ).toBe(404);
+  });
+
+  it("retries only failed images, and refuses to retry one that is not failed", async () => {
+    // Prepare
+    const before = stack.workers.events.length;
+    const notFailed = await aDoneIndex();
+
+    // Act
+    const refused = await call(`/orders/${orderId}/retry`, {
+      method: "POST",
+      body: JSON.stringify({ indices: [notFailed] }),
+    });
+    const accepted = await call(`/orders/${orderId}/retry`, { method: "POST", body: "{}" });
+
+    // Assess: the four are reworked by the workers and fail again; nothing is counted twice.
+    expect(refused.status).toBe(409);
+    expect(accepted).toMatchObject({ status: 202, body: { images: 4, slices: 1 } });
+    await expect
+      .poll(
+        () =>
+          stack.workers.events.slice(before).flatMap((e) => (e.type === "slices" ? e.reports : [])).length,
+      )
+      .toBe(1);
+    expect((await call(`/orders/${orderId}`)).body).toMatchObject({ total: 10, done: 6, failed: 4 });
+    expect((await stack.ledger.completions()).filter((c) => c.orderId === orderId)).toHaveLength(1);
+  });
+
+  it("serves a stored thumbnail, and makes a missing one on demand, moving the image to done", async () => {
+    // A stored one.
+    const stored = await call(
+      `/orders/${orderId}/thumbnails/small?key=${encodeURIComponent(key("photo-00000.jpg"))}`,
+    );
+    expect(stored.status).toBe(200);
+    expect(stored.headers.get("x-thumbnail-source")).toBe("stored");
+    expect(stored.headers.get("cache-control")).toMatch(/max-age=\d+/);
+    expect((await sharp(stored.body).metadata()).format).toBe("jpeg");
+
+    // A failed one, once its original is fixed.
+    const [photo] = await samplePhotos(1, { seed: "api-fix", megapixels: 0.3 });
+    await stack.emulator.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: stack.emulator.resources.sourceBucket,
+        Key: key("missing.jpg"),
+        Body: photo!.data,
+      }),
+    );
+    const made = await call(
+      `/orders/${orderId}/thumbnails/large?key=${encodeURIComponent(key("missing.jpg"))}`,
+    );
+    expect(made.status).toBe(200);
+    expect(made.headers.get("x-thumbnail-source")).toBe("generated");
+    const meta = await sharp(made.body).metadata();
+    expect(Math.max(meta.width, meta.height)).toBeLessThanOrEqual(1024);
+    expect((await call(`/orders/${orderId}`)).body).toMatchObject({ done: 7, failed: 3 });
+    const second = await call(
+      `/orders/${orderId}/thumbnails/small?key=${encodeURIComponent(key("missing.jpg"))}`,
+    );
+    expect(second.headers.get("x-thumbnail-source")).toBe("stored");
+
+    // A broken one says why, with its class.
+    const broken = await call(
+      `/orders/${orderId}/thumbnails/small?key=${encodeURIComponent(key("broken-truncated.jpg"))}`,
+    );
+    expect(broken).toMatchObject({ status: 422, body: { class: "Corrupt" } });
+  });
+
+  it("lists the order's stored thumbnails and serves each", async () => {
+    const { images, nextCursor } = (await call(`/orders/${orderId}/images?size=small&limit=100`)).body;
+    expect(images).toHaveLength(7);
+    expect(nextCursor).toBeNull();
+    const first = await call(`/${images[0].url}`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("content-type")).toBe("image/jpeg");
+    expect((await call(`/orders/${orderId}/images/small/..%2F..%2Fsecret`)).status).toBe(400);
   });
 });

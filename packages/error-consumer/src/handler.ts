@@ -1,4 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { connectRedis, OrderLedger } from "@thumbs/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { createAdminApi } from "./api.js";
@@ -10,9 +12,11 @@ const ledger = new OrderLedger(redis, {
   keyPrefix: config.redis.keyPrefix,
   ttlSeconds: config.redis.ttlSeconds,
 });
+const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
+const sns = new SNSClient({});
 const logger = new Logger({ serviceName: "thumbs-error-consumer" });
-// On AWS the HTTP API / Function URL authorizes with IAM before the function runs.
-const api = createAdminApi({ ledger, apiToken: config.apiToken });
+// On AWS the Function URL / HTTP API authorizes with IAM before the function runs.
+const api = createAdminApi({ ledger, s3, sns, config });
 
 /** API Gateway HTTP API (payload v2) or Lambda Function URL → the admin API core. */
 export async function handler(
@@ -21,13 +25,22 @@ export async function handler(
 ): Promise<APIGatewayProxyResultV2> {
   if (context) logger.addContext(context);
   try {
+    const body =
+      event.body && event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
     const response = await api({
       method: event.requestContext.http.method,
       path: event.rawPath,
       query: event.queryStringParameters ?? {},
       headers: event.headers ?? {},
+      body,
     });
-    return { statusCode: response.status, headers: response.headers, body: response.body };
+    const binary = typeof response.body !== "string";
+    return {
+      statusCode: response.status,
+      headers: response.headers,
+      body: binary ? Buffer.from(response.body).toString("base64") : (response.body as string),
+      isBase64Encoded: binary,
+    };
   } catch (error) {
     logger.error("request failed", error as Error);
     return {

@@ -1,4 +1,6 @@
 export * from "./api.js";
 export * from "./config.js";
+export * from "./deps.js";
 export * from "./errors.js";
+export * from "./http.js";
 export * from "./http-server.js";

@@ -53,11 +53,14 @@ const program = new Command()
   .option("--cache-dir <dir>", "where generated photos are cached", join(".cache", "samples"))
   .option("--order-id <id>", "order id (default: demo-<timestamp>-<random>)")
   .option("--no-progress", "no progress bar (for logs and CI)")
+  .option("--serve", "after the order, keep the admin dashboard and API running (Ctrl-C stops)", false)
+  .option("--port <port>", "port for --serve (default: a free one)", int(1, 65_535))
   .showHelpAfterError();
 
 async function main(): Promise<number> {
   // `pnpm demo -- --flag` passes the `--` through; npm habits should not turn flags into arguments.
-  const argv = process.argv[2] === "--" ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv;
+  const argv =
+    process.argv[2] === "--" ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv;
   const o = program.parse(argv).opts();
   const result = await runDemo({
     input: o.input,
@@ -71,6 +74,8 @@ async function main(): Promise<number> {
     cacheDir: o.cacheDir,
     orderId: o.orderId,
     progress: o.progress && process.stdout.isTTY === true,
+    serve: o.serve,
+    port: o.port,
   });
   return result.progress.failed === 0 ? 0 : 1;
 }

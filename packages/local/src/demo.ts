@@ -3,11 +3,12 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { ErrorRecord, OrderProgress } from "@thumbs/core";
 import cliProgress from "cli-progress";
+import { startAdminServer } from "./admin-server.js";
 import { awaitOrder } from "./await-order.js";
 import { cachedPhotos, readFolder } from "./corpus.js";
 import { downloadThumbnails, type Upload, uploadOrder } from "./order-io.js";
 import { brokenSamples } from "./sample-images.js";
-import { startLocalStack } from "./stack.js";
+import { type LocalStack, startLocalStack } from "./stack.js";
 
 export interface DemoOptions {
   /** Folder of images to upload as the order; default: generated photo-like JPEGs. */
@@ -22,6 +23,9 @@ export interface DemoOptions {
   cacheDir: string;
   orderId?: string;
   progress: boolean;
+  /** Keep the admin API and dashboard running after the order, until interrupted. */
+  serve?: boolean;
+  port?: number;
 }
 
 export interface DemoResult {
@@ -101,10 +105,26 @@ export async function runDemo(options: DemoOptions, print: Print = console.log):
       await stack.ledger.listErrors(orderId, { offset: 0, limit: Math.max(1, progress.failed) })
     ).records;
     printSummary(print, { progress, errors, wallMs, downloaded, outputDir: join(outputDir, orderId) });
+    if (options.serve) await serveUntilInterrupted(stack, orderId, options.port, print);
     return { progress, errors, wallMs, downloaded, outputDir: join(outputDir, orderId) };
   } finally {
     await stack.stop();
   }
+}
+
+async function serveUntilInterrupted(
+  stack: LocalStack,
+  orderId: string,
+  port: number | undefined,
+  print: Print,
+) {
+  const admin = await startAdminServer(stack, port === undefined ? {} : { port });
+  print("");
+  print(`Dashboard: ${admin.dashboardUrl.replace("#", `?order=${encodeURIComponent(orderId)}#`)}`);
+  print(`API:       ${admin.url}/api/orders/${orderId}  (Authorization: Bearer ${admin.token})`);
+  print("Press Ctrl-C to stop.");
+  await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+  await admin.close();
 }
 
 async function collectUploads(options: DemoOptions, print: Print): Promise<Upload[]> {

@@ -1,3 +1,4 @@
+export * from "./admin-server.js";
 export * from "./await-order.js";
 export * from "./corpus.js";
 export * from "./demo.js";

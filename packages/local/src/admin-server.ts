@@ -1,0 +1,46 @@
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { createAdminApi, createHttpServer } from "@thumbs/error-consumer";
+import type { LocalStack } from "./stack.js";
+
+export interface AdminServer {
+  /** Base URL: the API is under `/api`, the dashboard under `/dashboard/`. */
+  url: string;
+  token: string;
+  /** The dashboard URL with the token in its fragment (never sent to the server in a request line). */
+  dashboardUrl: string;
+  close(): Promise<void>;
+}
+
+/** Serves the admin API and the dashboard for a local stack, on loopback, behind a bearer token. */
+export async function startAdminServer(
+  stack: LocalStack,
+  options: { port?: number; token?: string } = {},
+): Promise<AdminServer> {
+  const token = options.token ?? randomBytes(18).toString("base64url");
+  const { s3, sns } = stack.emulator.clients;
+  const api = createAdminApi({
+    ledger: stack.ledger,
+    s3,
+    sns,
+    config: {
+      apiToken: token,
+      sliceTopicArn: stack.emulator.topicArn,
+      sliceSize: stack.coordinatorConfig.sliceSize,
+      thumbnailBucket: stack.emulator.resources.thumbnailBucket,
+      thumbnailPrefix: "",
+      maxInputBytes: 50 * 1024 * 1024,
+      maxInputPixels: 100_000_000,
+      imageTimeoutSeconds: 30,
+    },
+  });
+  const server = createHttpServer(api);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    token,
+    dashboardUrl: `${url}/dashboard/#token=${token}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,89 @@
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  type AdminServer,
+  awaitOrder,
+  brokenSamples,
+  type LocalStack,
+  samplePhotos,
+  startAdminServer,
+  uploadOrder,
+} from "@thumbs/local";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_ARGS, findChromium } from "./helpers/browser.js";
+import { testStack, uniqueOrderId } from "./helpers/stack.js";
+
+const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
+const executablePath = findChromium();
+if (!executablePath) {
+  console.warn(
+    "dashboard test: no Chromium found; install it with `apt-get install chromium` (or set CHROMIUM_PATH).",
+  );
+}
+
+describe.runIf(executablePath)("the admin dashboard in headless Chromium", () => {
+  let stack: LocalStack;
+  let admin: AdminServer;
+  let browser: Browser;
+  const orderId = uniqueOrderId("dash");
+  const prefix = `orders/${orderId}/`;
+  const missingKey = `${prefix}missing.jpg`;
+
+  beforeAll(async () => {
+    // Prepare: an order of 8 photos and 4 broken images (one of them missing), resized and accounted.
+    stack = await testStack({ sliceSize: 4 });
+    const { s3 } = stack.emulator.clients;
+    const bucket = stack.emulator.resources.sourceBucket;
+    const keys = await uploadOrder(s3, bucket, prefix, [
+      ...(await samplePhotos(8, { seed: "dash", megapixels: 0.2 })),
+      ...(await brokenSamples()),
+    ]);
+    await stack.emitOrderCompleted({ orderId, bucket, keys: [...keys, missingKey] });
+    await awaitOrder(stack.ledger, orderId, { timeoutMs: 60_000 });
+    admin = await startAdminServer(stack);
+    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await admin?.close();
+    await stack?.stop();
+  });
+
+  it("shows the failures, and after the original is fixed and Retry clicked, the thumbnail", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const card = page.locator(`[data-testid=error-card]`, { hasText: "missing.jpg" });
+
+    // 1. Open an order with failures and see them.
+    await page.goto(`${admin.url}/dashboard/?order=${orderId}#token=${admin.token}`);
+    await expect.poll(() => page.getByTestId("failed-count").textContent()).toBe("4");
+    await expect.poll(() => page.getByTestId("error-card").count()).toBe(4);
+    await expect.poll(() => card.locator(".class").textContent()).toBe("NotFound");
+    await expect.poll(() => page.getByTestId("grid-image").count()).toBe(8);
+
+    // 2. Fix the failed source object, as the customer's re-upload would.
+    const [photo] = await samplePhotos(1, { seed: "dash-fix", megapixels: 0.2 });
+    await stack.emulator.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: stack.emulator.resources.sourceBucket,
+        Key: missingKey,
+        Body: photo!.data,
+      }),
+    );
+
+    // 3. Click Retry on its card.
+    await card.getByTestId("retry-button").click();
+
+    // 4. The failed count drops, the card goes, and its thumbnail appears in the grid.
+    await expect.poll(() => page.getByTestId("failed-count").textContent(), { timeout: 30_000 }).toBe("3");
+    await expect.poll(() => card.count()).toBe(0);
+    await expect.poll(() => page.getByTestId("grid-image").count()).toBe(9);
+    await expect
+      .poll(() => page.locator("[data-testid=grid-image][data-loaded=true][alt^=missing-]").count())
+      .toBe(1);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-after-retry.png`, fullPage: true });
+    expect(await stack.ledger.getProgress(orderId)).toMatchObject({ total: 12, done: 9, failed: 3 });
+  });
+});
