@@ -26,6 +26,8 @@ export interface CoordinatorConfig {
   /** Empty = any bucket the coordinator's IAM role can read. */
   allowedSourceBuckets: string[];
   defaultOutput: OutputSpec;
+  /** Orders are marked failed once more than this percentage of their images failed; 0 = never. */
+  failureThresholdPercent: number;
   s3ForcePathStyle: boolean;
 }
 
@@ -46,6 +48,7 @@ export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig
       THUMBNAIL_FORMAT: OutputFormatSchema.optional(),
       THUMBNAIL_QUALITY: envInt(1, 100).optional(),
       S3_FORCE_PATH_STYLE: envBool.default(false),
+      FAILURE_THRESHOLD_PERCENT: envInt(0, 100).default(0),
     },
     env,
   );
@@ -62,5 +65,6 @@ export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig
       quality: e.THUMBNAIL_QUALITY ?? DEFAULT_OUTPUT.quality,
     },
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
+    failureThresholdPercent: e.FAILURE_THRESHOLD_PERCENT,
   };
 }

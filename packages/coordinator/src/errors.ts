@@ -9,15 +9,3 @@ export class BucketNotAllowedError extends ThumbsError {
     this.name = "BucketNotAllowedError";
   }
 }
-
-/** Some slices could not be published even after retries; the whole invocation is retried. */
-export class PublishError extends ThumbsError {
-  constructor(
-    message: string,
-    readonly failedSlices: readonly number[],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "PublishError";
-  }
-}

@@ -4,4 +4,3 @@ export * from "./errors.js";
 export * from "./list-order.js";
 export * from "./parse-event.js";
 export * from "./plan-order.js";
-export * from "./publish-slices.js";

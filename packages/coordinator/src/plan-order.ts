@@ -5,13 +5,14 @@ import {
   keySlices,
   type OrderLedger,
   type OutputSpec,
+  type PublishOptions,
+  publishSlices,
   type SliceMessage,
   sliceMessage,
 } from "@thumbs/core";
 import type { CoordinatorConfig } from "./config.js";
 import { listOrderRanges } from "./list-order.js";
 import { parseOrderEvent } from "./parse-event.js";
-import { type PublishOptions, publishSlices } from "./publish-slices.js";
 
 export interface CoordinatorDeps {
   s3: S3Client;
@@ -76,6 +77,7 @@ export async function planOrder(deps: CoordinatorDeps, input: unknown): Promise<
     fingerprint,
     prefix: event.prefix,
     output,
+    failureThresholdPercent: event.failureThresholdPercent ?? config.failureThresholdPercent,
   });
   const { batches } = await publishSlices(deps.sns, config.sliceTopicArn, slices, deps.publish);
   return { orderId: event.orderId, total, slices: slices.length, batches, created: state === "created" };

@@ -65,6 +65,8 @@ export const OrderCompletedSchema = z
     sizes: OutputSpecSchema.shape.sizes.optional(),
     format: OutputFormatSchema.optional(),
     quality: OutputSpecSchema.shape.quality.optional(),
+    /** Mark the order failed once more than this percentage of its images failed (default: config). */
+    failureThresholdPercent: z.number().min(0).max(100).optional(),
   })
   .strict()
   .refine((e) => (e.prefix === undefined) !== (e.keys === undefined), {
@@ -102,6 +104,8 @@ export const SliceMessageSchema = z
     count: z.number().int().min(1),
     source: SliceSourceSchema,
     output: OutputSpecSchema,
+    /** How many times these images were already tried and deferred as Transient. */
+    attempt: z.number().int().min(0).max(100).default(0),
   })
   .refine((m) => m.source.kind !== "keys" || m.source.keys.length === m.count, {
     message: "expected `count` to equal the number of keys",

@@ -46,3 +46,15 @@ export class OrderConflictError extends ThumbsError {
     this.name = "OrderConflictError";
   }
 }
+
+/** Some slices could not be published even after retries; the caller's whole invocation is retried. */
+export class PublishError extends ThumbsError {
+  constructor(
+    message: string,
+    readonly failedSlices: readonly number[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "PublishError";
+  }
+}

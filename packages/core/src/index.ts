@@ -7,6 +7,7 @@ export * from "./failure.js";
 export * from "./keys.js";
 export * from "./ledger.js";
 export * from "./plan.js";
+export * from "./publish-slices.js";
 export * from "./redis-client.js";
 export * from "./redis-layout.js";
 export * from "./validate.js";

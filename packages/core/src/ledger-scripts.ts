@@ -15,9 +15,21 @@ local function finish(meta, completions, ttl, now, orderId, channel)
   local total = tonumber(redis.call('HGET', meta, 'total'))
   local d = tonumber(redis.call('HGET', meta, 'done') or '0')
   local f = tonumber(redis.call('HGET', meta, 'failed') or '0')
+  local threshold = tonumber(redis.call('HGET', meta, 'threshold') or '0')
   local status = 'running'
   if d + f >= total then
     if f == 0 then status = 'succeeded' else status = 'completed_with_errors' end
+  end
+  -- Past the order's failure threshold the order is failed at once, before every image is accounted for.
+  if threshold > 0 and f * 100 > threshold * total then
+    status = 'failed'
+    if redis.call('HSETNX', meta, 'failedAt', now) == 1 then
+      redis.call('HSET', meta, 'failureReason', string.format(
+        '%d of %d images failed (%.1f%%), over the order failure threshold of %s%%', f, total, f * 100 / total, threshold))
+      redis.call('PUBLISH', channel .. ':failed', orderId)
+    end
+  else
+    redis.call('HDEL', meta, 'failedAt', 'failureReason')
   end
   redis.call('HSET', meta, 'status', status)
   if d + f >= total and redis.call('HSETNX', meta, 'completedAt', now) == 1 then
@@ -33,7 +45,8 @@ end
 
 /**
  * KEYS: meta, orders, completions, done, failed, errors, errorsAt
- * ARGV: orderId, total, slices, nowMs, ttlSeconds, bucket, source, channel, fingerprint, prefix, outputJson
+ * ARGV: orderId, total, slices, nowMs, ttlSeconds, bucket, source, channel, fingerprint, prefix, outputJson,
+ *       thresholdPercent (0 = none)
  * Returns {1, total} when created, {0, total} when it already existed with the same images,
  * {-1, existingTotal} when it exists with other images (different total or key-set fingerprint).
  */
@@ -48,7 +61,7 @@ end
 local ttl = tonumber(ARGV[5])
 redis.call('HSET', KEYS[1], 'orderId', ARGV[1], 'total', ARGV[2], 'done', 0, 'failed', 0, 'slices', ARGV[3],
   'createdAt', ARGV[4], 'status', 'running', 'bucket', ARGV[6], 'source', ARGV[7], 'fingerprint', ARGV[9],
-  'prefix', ARGV[10], 'output', ARGV[11], 'dismissed', 0)
+  'prefix', ARGV[10], 'output', ARGV[11], 'dismissed', 0, 'threshold', ARGV[12])
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - ttl * 1000)

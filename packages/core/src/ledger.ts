@@ -32,6 +32,8 @@ export interface OrderProgress {
   complete: boolean;
   createdAt: string;
   completedAt: string | null;
+  /** Why the order is `failed`: its failure rate passed the threshold. */
+  failureReason: string | null;
   bucket: string;
   source: string;
 }
@@ -107,6 +109,8 @@ export class OrderLedger {
     fingerprint: string;
     prefix?: string | undefined;
     output: OutputSpec;
+    /** Mark the order failed as soon as more than this percentage of its images failed. */
+    failureThresholdPercent?: number | undefined;
     now?: Date;
   }): Promise<"created" | "exists"> {
     const k = this.keys(args.orderId);
@@ -130,6 +134,7 @@ export class OrderLedger {
       args.fingerprint,
       args.prefix ?? "",
       JSON.stringify(args.output),
+      String(args.failureThresholdPercent ?? 0),
     );
     if (code === -1) {
       throw new OrderConflictError(
@@ -227,6 +232,7 @@ export class OrderLedger {
       complete: h.completedAt !== undefined,
       createdAt: new Date(Number(h.createdAt)).toISOString(),
       completedAt: h.completedAt ? new Date(Number(h.completedAt)).toISOString() : null,
+      failureReason: h.failureReason ?? null,
       bucket: h.bucket ?? "",
       source: h.source ?? "",
     };

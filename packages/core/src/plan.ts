@@ -117,8 +117,10 @@ export function sliceMessage(
   sliceIndex: number,
   bounds: SliceBounds,
   source: SliceSource,
+  attempt = 0,
 ): SliceMessage {
   return {
+    attempt,
     version: 1,
     orderId: order.orderId,
     bucket: order.bucket,

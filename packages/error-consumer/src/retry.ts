@@ -1,5 +1,4 @@
-import { publishSlices } from "@thumbs/coordinator";
-import { type ErrorRecord, type SliceMessage, sliceMessage } from "@thumbs/core";
+import { type ErrorRecord, publishSlices, type SliceMessage, sliceMessage } from "@thumbs/core";
 import { z } from "zod";
 import type { AdminDeps } from "./deps.js";
 import { HttpError } from "./errors.js";

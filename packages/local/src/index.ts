@@ -4,6 +4,7 @@ export * from "./corpus.js";
 export * from "./demo.js";
 export * from "./emulator.js";
 export * from "./errors.js";
+export * from "./fault-proxy.js";
 export * from "./order-io.js";
 export * from "./redis.js";
 export * from "./sample-images.js";

@@ -50,15 +50,22 @@ function hasRedisServer(): boolean {
   }
 }
 
-async function startRedisServer(): Promise<RedisHandle> {
+/**
+ * Starts a `redis-server` on a free loopback port. `persistDir` turns on the append-only file (fsync on
+ * every write), so a restart keeps every record — as a replicated ElastiCache keeps them on failover.
+ */
+export async function startRedisServer(options: { persistDir?: string } = {}): Promise<RedisHandle> {
   const port = await getPort({ host: "127.0.0.1" });
+  const persistence = options.persistDir
+    ? ["--dir", options.persistDir, "--appendonly", "yes", "--appendfsync", "always"]
+    : ["--appendonly", "no"];
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess;
   const launch = async () => {
-    // No persistence: this server only ever holds one run's progress.
+    // By default no persistence: this server only ever holds one run's progress.
     child = spawn(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence],
       {
         stdio: "ignore",
       },

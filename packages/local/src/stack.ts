@@ -9,6 +9,7 @@ import {
 import { createRedis, OrderLedger } from "@thumbs/core";
 import type { Redis } from "ioredis";
 import { type Emulator, type EmulatorResources, startEmulator } from "./emulator.js";
+import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
 import { findOrStartRedis, type RedisHandle } from "./redis.js";
 import { startWorkerPool, type WorkerPool } from "./worker-pool.js";
 
@@ -26,6 +27,10 @@ export interface LocalStackOptions {
   workerEnv?: Record<string, string>;
   /** An already running Redis (tests share one); otherwise one is found or started. */
   redis?: RedisHandle;
+  /** Fault injection for the workers' S3 traffic (see fault-proxy.ts). */
+  faults?: { s3FailureRate: number; seed?: string };
+  /** The time limit each worker invocation gets (Lambda's timeout), in ms. */
+  functionTimeoutMs?: number;
 }
 
 export interface LocalStack {
@@ -34,6 +39,7 @@ export interface LocalStack {
   redis: Redis;
   ledger: OrderLedger;
   workers: WorkerPool;
+  faultProxy: FaultProxy | undefined;
   coordinatorConfig: CoordinatorConfig;
   keyPrefix: string;
   /** Runs the real coordinator core on an order-completed event, as the EventBridge rule would. */
@@ -59,8 +65,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     SLICE_SIZE: options.sliceSize ? String(options.sliceSize) : undefined,
     ALLOWED_SOURCE_BUCKETS: emulator.resources.sourceBucket,
   });
+  const faultProxy = options.faults
+    ? await startFaultProxy({ target: emulator.endpoint, ...options.faults })
+    : undefined;
   const workers = await startWorkerPool(options.workers ?? availableParallelism(), {
     ...shared,
+    ...(faultProxy ? { AWS_ENDPOINT_URL: faultProxy.endpoint } : {}),
+    SLICE_TOPIC_ARN: emulator.topicArn,
+    ...(options.functionTimeoutMs ? { LOCAL_FUNCTION_TIMEOUT_MS: String(options.functionTimeoutMs) } : {}),
     THUMBNAIL_BUCKET: emulator.resources.thumbnailBucket,
     SLICE_QUEUE_URL: emulator.queueUrl,
     CONCURRENCY: String(options.concurrencyPerWorker ?? 2),
@@ -81,11 +93,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     redis,
     ledger,
     workers,
+    faultProxy,
     coordinatorConfig,
     keyPrefix,
     emitOrderCompleted: (event) => planOrder({ s3, sns, ledger, config: coordinatorConfig }, event),
     stop: async () => {
       await workers.stop();
+      await faultProxy?.close();
       await deleteKeys(redis, keyPrefix);
       redis.disconnect();
       await emulator.stop();

@@ -22,6 +22,12 @@ export interface WorkerConfig {
   maxInputPixels: number;
   imageTimeoutSeconds: number;
   s3ForcePathStyle: boolean;
+  /** Where the worker hands back images it could not finish in time, and re-queues Transient ones. */
+  sliceTopicArn: string;
+  /** Stop starting images when less than this is left of the invocation's time. */
+  handbackMarginMs: number;
+  /** Times a Transient image is re-queued before it is recorded as failed. */
+  maxTransientRetries: number;
 }
 
 /** Reads the worker's configuration from the environment once, at cold start. */
@@ -36,6 +42,12 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       MAX_INPUT_PIXELS: envInt(1, 2_000_000_000).default(DEFAULT_MAX_INPUT_PIXELS),
       IMAGE_TIMEOUT_SECONDS: envInt(1, 900).default(DEFAULT_IMAGE_TIMEOUT_SECONDS),
       S3_FORCE_PATH_STYLE: envBool.default(false),
+      SLICE_TOPIC_ARN: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:sns:/, "expected an SNS topic ARN")
+        .describe("the slice topic, for handing back unfinished images and re-queueing Transient ones"),
+      HANDBACK_MARGIN_SECONDS: envInt(1, 900).default(10),
+      MAX_TRANSIENT_RETRIES: envInt(0, 10).default(3),
     },
     env,
   );
@@ -48,5 +60,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     maxInputPixels: e.MAX_INPUT_PIXELS,
     imageTimeoutSeconds: e.IMAGE_TIMEOUT_SECONDS,
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
+    sliceTopicArn: e.SLICE_TOPIC_ARN,
+    handbackMarginMs: e.HANDBACK_MARGIN_SECONDS * 1000,
+    maxTransientRetries: e.MAX_TRANSIENT_RETRIES,
   };
 }

@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { connectRedis, OrderLedger, parseContract, SliceMessageSchema } from "@thumbs/core";
 import type { Context, SNSEvent } from "aws-lambda";
 import { createWorkerS3 } from "./clients.js";
@@ -11,6 +12,7 @@ import { resizeSlice, type SliceReport } from "./resize-slice.js";
 const config = loadWorkerConfig();
 const concurrency = config.concurrency ?? imageConcurrency(cpuShare());
 const s3 = createWorkerS3({ forcePathStyle: config.s3ForcePathStyle, concurrency });
+const sns = new SNSClient({});
 const redis = await connectRedis(config.redis);
 const ledger = new OrderLedger(redis, {
   keyPrefix: config.redis.keyPrefix,
@@ -26,7 +28,11 @@ export async function handler(event: SNSEvent, context?: Context): Promise<Slice
   try {
     for (const record of event.Records) {
       const slice = parseContract(SliceMessageSchema, JSON.parse(record.Sns.Message), "slice message");
-      const report = await resizeSlice({ s3, ledger, config, concurrency }, slice);
+      const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
+      const report = await resizeSlice(
+        { s3, sns, ledger, config, concurrency, ...(remainingMs ? { remainingMs } : {}) },
+        slice,
+      );
       reports.push(report);
       recordMetrics(report);
       logger.info("slice resized", {
@@ -35,6 +41,9 @@ export async function handler(event: SNSEvent, context?: Context): Promise<Slice
         done: report.done,
         failed: report.failed,
         skipped: report.skipped,
+        deferred: report.deferred,
+        handedBack: report.handedBack,
+        attempt: report.attempt,
         completedOrder: report.completedOrder,
         ms: Math.round(report.ms),
       });
@@ -52,6 +61,8 @@ function recordMetrics(report: SliceReport): void {
   metrics.addMetric("ImagesResized", MetricUnit.Count, report.done);
   metrics.addMetric("ImagesFailed", MetricUnit.Count, report.failed);
   metrics.addMetric("ImagesSkipped", MetricUnit.Count, report.skipped);
+  metrics.addMetric("ImagesDeferred", MetricUnit.Count, report.deferred);
+  metrics.addMetric("ImagesHandedBack", MetricUnit.Count, report.handedBack);
   metrics.addMetric("SliceMs", MetricUnit.Milliseconds, report.ms);
   for (const image of report.images) {
     if (image.status === "done") metrics.addMetric("ImageMs", MetricUnit.Milliseconds, image.ms);

@@ -3,6 +3,7 @@ export * from "./concurrency.js";
 export * from "./config.js";
 export * from "./errors.js";
 export * from "./fetch-original.js";
+export * from "./follow-up.js";
 export * from "./resize.js";
 export * from "./resize-slice.js";
 export * from "./resolve-keys.js";

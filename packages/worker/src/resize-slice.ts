@@ -1,9 +1,11 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { SNSClient } from "@aws-sdk/client-sns";
 import { ImageFailure, type OrderLedger, type SliceMessage } from "@thumbs/core";
 import pLimit from "p-limit";
 import type { WorkerConfig } from "./config.js";
 import { SliceError } from "./errors.js";
 import { fetchOriginal } from "./fetch-original.js";
+import { followUpSlices, publishFollowUps } from "./follow-up.js";
 import { makeThumbnails } from "./resize.js";
 import { resolveSliceItems, type SliceItem } from "./resolve-keys.js";
 import { sniffImage } from "./sniff.js";
@@ -11,16 +13,23 @@ import { storeThumbnails } from "./store-thumbnails.js";
 
 export interface WorkerDeps {
   s3: S3Client;
+  sns: SNSClient;
   ledger: OrderLedger;
   config: WorkerConfig;
   /** Images in flight at once (see concurrency.ts). */
   concurrency: number;
+  /** Time left in this invocation (Lambda's context.getRemainingTimeInMillis); unbounded when absent. */
+  remainingMs?: () => number;
 }
 
 export interface ImageOutcome {
   index: number;
   key: string | undefined;
-  status: "done" | "failed" | "skipped";
+  /**
+   * done/failed: recorded. skipped: already done by an earlier delivery. deferred: Transient, re-queued
+   * for a later attempt. handed-back: not started, the invocation was running out of time.
+   */
+  status: "done" | "failed" | "skipped" | "deferred" | "handed-back";
   failureClass?: ImageFailure["failureClass"];
   /** Wall time of fetch + resize + store for this image. */
   ms: number;
@@ -29,10 +38,13 @@ export interface ImageOutcome {
 export interface SliceReport {
   orderId: string;
   sliceIndex: number;
+  attempt: number;
   done: number;
   failed: number;
   /** Images already done by an earlier delivery of this slice. */
   skipped: number;
+  deferred: number;
+  handedBack: number;
   /** This slice accounted for the order's last image and emitted the completion signal. */
   completedOrder: boolean;
   images: ImageOutcome[];
@@ -40,9 +52,11 @@ export interface SliceReport {
 }
 
 /**
- * Resizes every image of one slice. One image's failure never fails the others: it is classified
- * and recorded. Only a failure to record (Redis down) fails the slice, which is then redelivered;
- * a redelivered slice skips what is already done and counts nothing twice.
+ * Resizes every image of one slice. One image's failure never fails the others: it is classified and
+ * recorded, except a Transient one with retries left, which is re-queued. Images not started when the
+ * invocation nears its time limit are handed back through SNS. Only a failure to record (Redis down) or
+ * to hand back fails the slice, which is then redelivered; a redelivery skips what is already done and
+ * counts nothing twice.
  */
 export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promise<SliceReport> {
   const started = performance.now();
@@ -70,13 +84,21 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
     ),
   );
   const images = processed.map((p) => p.outcome);
-  const count = (status: ImageOutcome["status"]) => images.filter((i) => i.status === status).length;
+  const withStatus = (status: ImageOutcome["status"]) => images.filter((i) => i.status === status);
+  await publishFollowUps(
+    deps.sns,
+    deps.config.sliceTopicArn,
+    followUpSlices(slice, withStatus("handed-back"), withStatus("deferred")),
+  );
   return {
     orderId: slice.orderId,
     sliceIndex: slice.sliceIndex,
-    done: count("done"),
-    failed: count("failed"),
-    skipped: count("skipped"),
+    attempt: slice.attempt,
+    done: withStatus("done").length,
+    failed: withStatus("failed").length,
+    skipped: withStatus("skipped").length,
+    deferred: withStatus("deferred").length,
+    handedBack: withStatus("handed-back").length,
     completedOrder: processed.some((p) => p.completed),
     images,
     ms: performance.now() - started,
@@ -89,6 +111,9 @@ async function processImage(
   item: SliceItem,
 ): Promise<{ outcome: ImageOutcome; completed: boolean }> {
   const { config, s3, ledger } = deps;
+  if (item.key !== undefined && deps.remainingMs && deps.remainingMs() < config.handbackMarginMs) {
+    return { outcome: { index: item.index, key: item.key, status: "handed-back", ms: 0 }, completed: false };
+  }
   const started = performance.now();
   let failure: ImageFailure | undefined;
   try {
@@ -128,6 +153,12 @@ async function processImage(
           );
   }
   const ms = performance.now() - started;
+  if (failure?.failureClass === "Transient" && slice.attempt < config.maxTransientRetries) {
+    return {
+      outcome: { index: item.index, key: item.key, status: "deferred", failureClass: "Transient", ms },
+      completed: false,
+    };
+  }
   // Recording is outside the try on purpose: if Redis is unreachable the slice must fail and be redelivered.
   const recorded = failure
     ? await ledger.recordFailed(slice.orderId, {

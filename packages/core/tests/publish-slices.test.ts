@@ -1,6 +1,6 @@
 import type { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
-import { DEFAULT_OUTPUT, type SliceMessage } from "@thumbs/core";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_OUTPUT, type SliceMessage } from "../src/contracts.js";
 import { PublishError } from "../src/errors.js";
 import { batchEntries, publishSlices } from "../src/publish-slices.js";
 
@@ -13,6 +13,7 @@ const slice = (i: number, keyBytes = 10): SliceMessage => ({
   count: 1,
   source: { kind: "keys", keys: ["k".repeat(keyBytes)] },
   output: DEFAULT_OUTPUT,
+  attempt: 0,
 });
 
 /** A stand-in SNS client: unit tests may fake the transport; the integration tests use fauxqs. */

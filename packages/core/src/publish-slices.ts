@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from "@aws-sdk/client-sns";
-import { type SliceMessage, SNS_BATCH_MAX_BYTES, SNS_BATCH_MAX_ENTRIES } from "@thumbs/core";
 import pLimit from "p-limit";
+import { SNS_BATCH_MAX_BYTES, SNS_BATCH_MAX_ENTRIES } from "./constants.js";
+import type { SliceMessage } from "./contracts.js";
 import { PublishError } from "./errors.js";
 
 export interface PublishOptions {
