@@ -1,0 +1,120 @@
+import { execFileSync } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { AssetHashType, DockerImage, type ILocalBundling } from "aws-cdk-lib";
+import { Code } from "aws-cdk-lib/aws-lambda";
+import { buildSync } from "esbuild";
+import { REPO_ROOT } from "./paths.js";
+
+/** The bundle's file name, and the function's handler setting that points into it. */
+export const BUNDLE_FILE = "index.mjs";
+export const BUNDLE_HANDLER = "index.handler";
+
+/**
+ * ESM output keeps the packages' top-level await working; CommonJS dependencies bundled into it
+ * (ioredis, parts of the AWS SDK) still call `require` for Node built-ins, so give them one.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+export interface BundleOptions {
+  /** The handler's TypeScript source. */
+  entry: string;
+  /**
+   * Native modules (name → exact version) a bundle may import: always left external, and installed
+   * for Lambda's platform into the bundles that do import them (found in esbuild's metafile), so a
+   * package that starts to use sharp gets it without a change here.
+   */
+  nativeModules: Record<string, string>;
+}
+
+/**
+ * The function's code, bundled on this machine by esbuild's API. Not NodejsFunction's bundler: in a
+ * pnpm workspace it runs `pnpm exec esbuild` from the repository root, which needs esbuild on PATH
+ * and can start a `pnpm install` of the whole workspace in the middle of a synth. Never Docker: the
+ * bundle needs nothing a container would provide, since native modules come prebuilt from npm.
+ */
+export function bundledCode(options: BundleOptions): Code {
+  return Code.fromAsset(dirname(options.entry), {
+    // Hash what is deployed, not the sources: a change in a workspace dependency changes the asset.
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the API, never pulled: local bundling always succeeds or throws.
+      image: DockerImage.fromRegistry("public.ecr.aws/sam/build-nodejs22.x"),
+      local: new LocalEsbuild(options),
+    },
+  });
+}
+
+class LocalEsbuild implements ILocalBundling {
+  constructor(private readonly options: BundleOptions) {}
+
+  tryBundle(outputDir: string): boolean {
+    const external = Object.keys(this.options.nativeModules);
+    const { metafile } = buildSync({
+      entryPoints: [this.options.entry],
+      outfile: join(outputDir, BUNDLE_FILE),
+      absWorkingDir: REPO_ROOT,
+      bundle: true,
+      platform: "node",
+      target: "node22",
+      format: "esm",
+      mainFields: ["module", "main"],
+      // Resolve @thumbs/* to their TypeScript sources (the "source" export condition): no build step.
+      conditions: ["source"],
+      banner: { js: ESM_REQUIRE_BANNER },
+      // Everything else is bundled, the AWS SDK included: the versions the packages were tested
+      // with, not whatever the runtime ships.
+      external,
+      minify: true,
+      sourcemap: true,
+      sourcesContent: false,
+      logLevel: "warning",
+      metafile: true,
+    });
+    const imported = new Set(
+      Object.values(metafile.outputs).flatMap((output) => output.imports.map((i) => i.path)),
+    );
+    const needed = Object.entries(this.options.nativeModules).filter(([name]) => imported.has(name));
+    if (needed.length > 0) installForLambdaArm64(outputDir, Object.fromEntries(needed));
+    return true;
+  }
+}
+
+/**
+ * Installs native modules (sharp) beside the bundle for Lambda's linux-arm64 glibc, whatever machine
+ * synthesizes: esbuild cannot bundle a `.node` addon, and a plain install would fetch the build
+ * machine's platform (x64 here).
+ *
+ * - `--prefix` and a package.json in the output dir: without them npm walks up to the nearest
+ *   package.json (infra/ when synthesizing into infra/cdk.out) and installs there instead.
+ * - `--no-bin-links`: a symlink in node_modules/.bin would not survive the asset zip.
+ * - `--ignore-scripts`: prebuilt binaries need no install script, and one could only build for the
+ *   wrong platform.
+ */
+function installForLambdaArm64(outputDir: string, modules: Record<string, string>): void {
+  writeFileSync(join(outputDir, "package.json"), '{ "private": true }\n');
+  const specs = Object.entries(modules).map(([name, version]) => `${name}@${version}`);
+  execFileSync(
+    "npm",
+    [
+      "install",
+      `--prefix=${outputDir}`,
+      "--os=linux",
+      "--cpu=arm64",
+      "--libc=glibc",
+      "--omit=dev",
+      "--no-save",
+      "--no-package-lock",
+      "--no-bin-links",
+      "--ignore-scripts",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      ...specs,
+    ],
+    { cwd: outputDir, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  // npm's hidden lockfile is install metadata the function never reads.
+  rmSync(join(outputDir, "node_modules", ".package-lock.json"), { force: true });
+}

@@ -1,0 +1,136 @@
+import { RemovalPolicy } from "aws-cdk-lib";
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Node } from "constructs";
+
+/**
+ * Worker memory. Lambda gives a function CPU in proportion to its memory: 1,769 MB is exactly one
+ * full vCPU. The worker keeps about two images in flight per vCPU (one libvips thread each; the
+ * second overlaps S3 I/O with the first one's CPU work), and the benchmark measured ~40-45 ms of CPU
+ * per ~1.2 MB 8.8 MP JPEG for both sizes. Below 1,769 MB the same CPU work is stretched over a
+ * fraction of a vCPU: the bill per image stays about the same (GB-seconds) but each slice takes
+ * longer. Above it, a second vCPU only pays off with CONCURRENCY raised to match, and slices of ~25
+ * images are short enough that fanning out over more functions beats fattening each one.
+ */
+export const DEFAULT_WORKER_MEMORY_MB = 1769;
+/** ~25 images at ~45 ms CPU each is ~1-2 s per slice; 60 s leaves room for slow S3 and big originals. */
+export const DEFAULT_WORKER_TIMEOUT_SECONDS = 60;
+/** Keep in step with DEFAULT_RECORD_TTL_SECONDS in @thumbs/core (7 days). */
+export const DEFAULT_RECORD_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Everything a deployment can tune through CDK context (`cdk.json` or `-c key=value`). */
+export interface ThumbsConfig {
+  /** Use this existing bucket for originals instead of creating one. */
+  originalsBucketName: string | undefined;
+  thumbnailPrefix: string;
+  /** Attach the rule to this existing event bus (e.g. `default`) instead of creating one. */
+  eventBusName: string | undefined;
+  /** The `source` of the backend's order-completed events. */
+  eventSource: string;
+  worker: {
+    memoryMb: number;
+    timeoutSeconds: number;
+    reservedConcurrency: number | undefined;
+    /** Images in flight per worker; unset = derived from memory by the worker itself. */
+    concurrency: number | undefined;
+  };
+  redis: {
+    nodeType: string;
+    multiAz: boolean;
+    keyPrefix: string;
+    recordTtlSeconds: number;
+  };
+  /** Coordinator defaults for orders that do not name their own output. */
+  output: { sizes: string | undefined; format: string | undefined; quality: number | undefined };
+  /** Orders are marked failed once more than this percentage of their images failed. */
+  failureThresholdPercent: number | undefined;
+  logRetention: RetentionDays;
+  alarmEmail: string | undefined;
+  removalPolicy: RemovalPolicy;
+  /** Active X-Ray tracing; adds an X-Ray interface endpoint (the VPC has no other way out). */
+  tracing: boolean;
+}
+
+type Raw = unknown;
+
+function str(node: Node, key: string): string | undefined {
+  const value: Raw = node.tryGetContext(key);
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string" && typeof value !== "number") {
+    throw new Error(`Context "${key}" must be a string, got ${JSON.stringify(value)}.`);
+  }
+  return String(value);
+}
+
+function int(node: Node, key: string, min: number, max: number): number | undefined {
+  const text = str(node, key);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`Context "${key}" must be an integer from ${min} to ${max}, got "${text}".`);
+  }
+  return value;
+}
+
+function bool(node: Node, key: string): boolean | undefined {
+  const value: Raw = node.tryGetContext(key);
+  if (value === undefined || value === null || value === "") return undefined;
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new Error(`Context "${key}" must be true or false, got ${JSON.stringify(value)}.`);
+}
+
+function oneOf<T extends string>(node: Node, key: string, allowed: readonly T[]): T | undefined {
+  const text = str(node, key);
+  if (text === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new Error(`Context "${key}" must be one of ${allowed.join(", ")}, got "${text}".`);
+  }
+  return text as T;
+}
+
+function retention(node: Node, key: string): RetentionDays | undefined {
+  const days = int(node, key, 1, 3653);
+  if (days === undefined) return undefined;
+  const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === "number");
+  if (!allowed.includes(days)) {
+    throw new Error(
+      `Context "${key}" must be a CloudWatch Logs retention (${allowed.join(", ")}), got ${days}.`,
+    );
+  }
+  return days as RetentionDays;
+}
+
+/** Reads and validates the app's context once; a bad value fails synth naming the key. */
+export function readConfig(node: Node): ThumbsConfig {
+  return {
+    originalsBucketName: str(node, "originalsBucketName"),
+    thumbnailPrefix: str(node, "thumbnailPrefix") ?? "",
+    eventBusName: str(node, "eventBusName"),
+    eventSource: str(node, "eventSource") ?? "thumbs.backend",
+    worker: {
+      memoryMb: int(node, "workerMemoryMb", 128, 10_240) ?? DEFAULT_WORKER_MEMORY_MB,
+      timeoutSeconds: int(node, "workerTimeoutSeconds", 1, 900) ?? DEFAULT_WORKER_TIMEOUT_SECONDS,
+      reservedConcurrency: int(node, "workerReservedConcurrency", 1, 10_000),
+      concurrency: int(node, "workerConcurrency", 1, 64),
+    },
+    redis: {
+      nodeType: str(node, "redisNodeType") ?? "cache.t4g.micro",
+      multiAz: bool(node, "redisMultiAz") ?? false,
+      keyPrefix: str(node, "redisKeyPrefix") ?? "thumbs:",
+      recordTtlSeconds: int(node, "recordTtlSeconds", 60, 90 * 24 * 3600) ?? DEFAULT_RECORD_TTL_SECONDS,
+    },
+    output: {
+      sizes: str(node, "thumbnailSizes"),
+      format: oneOf(node, "thumbnailFormat", ["jpeg", "webp"] as const),
+      quality: int(node, "thumbnailQuality", 1, 100),
+    },
+    failureThresholdPercent: int(node, "failureThresholdPercent", 0, 100),
+    logRetention: retention(node, "logRetentionDays") ?? RetentionDays.ONE_MONTH,
+    alarmEmail: str(node, "alarmEmail"),
+    removalPolicy:
+      oneOf(node, "removalPolicy", ["retain", "destroy"] as const) === "destroy"
+        ? RemovalPolicy.DESTROY
+        : RemovalPolicy.RETAIN,
+    tracing: bool(node, "tracing") ?? false,
+  };
+}

@@ -1,0 +1,208 @@
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { EventBus, type IEventBus, Rule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { Alias } from "aws-cdk-lib/aws-kms";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { LambdaSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import type { Construct } from "constructs";
+import {
+  allowGetObjects,
+  allowListBucket,
+  allowPublish,
+  allowPutObjects,
+  allowReadSecret,
+} from "./access.js";
+import { AdminApi } from "./admin-api.js";
+import { Alarms } from "./alarms.js";
+import type { ThumbsConfig } from "./config.js";
+import { deadLetterQueue } from "./dead-letters.js";
+import { Network } from "./network.js";
+import { installedVersion } from "./paths.js";
+import { PipelineFunction, type PipelineFunctionProps } from "./pipeline-function.js";
+import { Redis } from "./redis.js";
+import { Storage } from "./storage.js";
+
+/** The detail-type the coordinator accepts (ORDER_COMPLETED_DETAIL_TYPE in @thumbs/coordinator). */
+export const ORDER_COMPLETED = "order-completed";
+
+export interface ThumbsStackProps extends StackProps {
+  config: ThumbsConfig;
+}
+
+/**
+ * The whole pipeline: backend event → coordinator → SNS slices → workers (sharp) → thumbnails in S3,
+ * with progress and per-image errors in Redis, read through the IAM-authorized admin API.
+ */
+export class ThumbsStack extends Stack {
+  constructor(scope: Construct, id: string, props: ThumbsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const { removalPolicy, logRetention } = config;
+
+    const network = new Network(this, "Network", { logRetention, removalPolicy, tracing: config.tracing });
+    const storage = new Storage(this, "Storage", {
+      originalsBucketName: config.originalsBucketName,
+      removalPolicy,
+    });
+    const redis = new Redis(this, "Redis", {
+      vpc: network.vpc,
+      subnets: network.subnets,
+      nodeType: config.redis.nodeType,
+      multiAz: config.redis.multiAz,
+      removalPolicy,
+    });
+    const alarms = new Alarms(this, "Alarms", { removalPolicy, email: config.alarmEmail });
+
+    // The AWS-managed SNS key: the coordinator (an IAM principal) may publish without a key grant,
+    // and SNS decrypts for the Lambda subscription itself.
+    const sliceTopic = new Topic(this, "SliceTopic", {
+      masterKey: Alias.fromAliasName(this, "SnsManagedKey", "alias/aws/sns"),
+      enforceSSL: true,
+    });
+    const sliceDeliveryDlq = deadLetterQueue(this, "SliceDeliveryDlq", removalPolicy);
+    const workerFailures = deadLetterQueue(this, "WorkerFailures", removalPolicy);
+    const coordinatorFailures = deadLetterQueue(this, "CoordinatorFailures", removalPolicy);
+
+    const shared = {
+      vpc: network.vpc,
+      vpcSubnets: network.subnets,
+      logRetention,
+      removalPolicy,
+      tracing: config.tracing,
+      // sharp at the version the worker is tested with, installed into whichever bundle imports it.
+      nativeModules: { sharp: installedVersion("worker", "sharp") },
+    } satisfies Partial<PipelineFunctionProps>;
+    const redisEnv = {
+      REDIS_URL: redis.url,
+      REDIS_AUTH_SECRET_ARN: redis.authSecret.secretArn,
+      REDIS_KEY_PREFIX: config.redis.keyPrefix,
+      RECORD_TTL_SECONDS: String(config.redis.recordTtlSeconds),
+    };
+    // Safe to retry: the coordinator and worker are idempotent per order and per image.
+    const asyncRetries = { retryAttempts: 2, maxEventAge: Duration.hours(6) };
+
+    const coordinator = new PipelineFunction(this, "Coordinator", {
+      ...shared,
+      pkg: "coordinator",
+      description: "Plans an order's images into slices and publishes them to SNS",
+      serviceName: "thumbs-coordinator",
+      memorySize: 128,
+      // Lists up to 100k keys and publishes up to 1,000 slices on a sliver of CPU.
+      timeout: Duration.minutes(5),
+      environment: {
+        ...redisEnv,
+        SLICE_TOPIC_ARN: sliceTopic.topicArn,
+        ALLOWED_SOURCE_BUCKETS: storage.originals.bucketName,
+        ...optional("THUMBNAIL_SIZES", config.output.sizes),
+        ...optional("THUMBNAIL_FORMAT", config.output.format),
+        ...optional("THUMBNAIL_QUALITY", config.output.quality),
+        ...optional("FAILURE_THRESHOLD_PERCENT", config.failureThresholdPercent),
+      },
+      asyncInvoke: { ...asyncRetries, onFailure: new SqsDestination(coordinatorFailures) },
+    });
+    allowListBucket(coordinator.role, storage.originals);
+    allowPublish(coordinator.role, sliceTopic);
+
+    const worker = new PipelineFunction(this, "Worker", {
+      ...shared,
+      pkg: "worker",
+      description: "Resizes one slice of an order into thumbnails with sharp",
+      serviceName: "thumbs-worker",
+      memorySize: config.worker.memoryMb,
+      timeout: Duration.seconds(config.worker.timeoutSeconds),
+      reservedConcurrentExecutions: config.worker.reservedConcurrency,
+      environment: {
+        ...redisEnv,
+        THUMBNAIL_BUCKET: storage.thumbnails.bucketName,
+        THUMBNAIL_PREFIX: config.thumbnailPrefix,
+        // Hand-backs near the time limit and Transient re-queues go back to the slice topic.
+        SLICE_TOPIC_ARN: sliceTopic.topicArn,
+        ...optional("CONCURRENCY", config.worker.concurrency),
+      },
+      asyncInvoke: { ...asyncRetries, onFailure: new SqsDestination(workerFailures) },
+    });
+    // ListBucket: range slices list their own key range, and a missing original reads as 404, not 403.
+    allowListBucket(worker.role, storage.originals);
+    allowGetObjects(worker.role, storage.originals);
+    allowPutObjects(worker.role, storage.thumbnails, config.thumbnailPrefix);
+    allowPublish(worker.role, sliceTopic);
+    sliceTopic.addSubscription(new LambdaSubscription(worker.fn, { deadLetterQueue: sliceDeliveryDlq }));
+
+    const errorConsumer = new PipelineFunction(this, "ErrorConsumer", {
+      ...shared,
+      pkg: "error-consumer",
+      description: "Admin API: progress, error records, retries, thumbnails on demand",
+      serviceName: "thumbs-error-consumer",
+      // Makes a missing thumbnail on demand with sharp: one image at a time, so ~half a vCPU is plenty.
+      memorySize: 1024,
+      timeout: Duration.seconds(30),
+      // No API_TOKEN: on AWS the HTTP API authorizes every request with IAM before this runs.
+      environment: {
+        ...redisEnv,
+        SLICE_TOPIC_ARN: sliceTopic.topicArn,
+        THUMBNAIL_BUCKET: storage.thumbnails.bucketName,
+        THUMBNAIL_PREFIX: config.thumbnailPrefix,
+      },
+    });
+    // Retries publish slices; the thumbnail grid lists and reads thumbnails; thumbnails on demand read
+    // originals and write thumbnails, exactly as the worker does.
+    allowPublish(errorConsumer.role, sliceTopic);
+    allowListBucket(errorConsumer.role, storage.thumbnails);
+    allowGetObjects(errorConsumer.role, storage.thumbnails);
+    allowListBucket(errorConsumer.role, storage.originals);
+    allowGetObjects(errorConsumer.role, storage.originals);
+    allowPutObjects(errorConsumer.role, storage.thumbnails, config.thumbnailPrefix);
+    const adminApi = new AdminApi(this, "AdminApi", {
+      handler: errorConsumer.fn,
+      logRetention,
+      removalPolicy,
+    });
+
+    for (const fn of [coordinator, worker, errorConsumer]) {
+      redis.admit(fn.securityGroup, `Redis from ${fn.node.id}`);
+      allowReadSecret(fn.role, redis.authSecret);
+      network.admit(fn.securityGroup, `HTTPS from ${fn.node.id}`);
+    }
+
+    const eventBus: IEventBus = config.eventBusName
+      ? EventBus.fromEventBusName(this, "EventBus", config.eventBusName)
+      : new EventBus(this, "EventBus", { description: "Backend events the thumbnail pipeline reacts to" });
+    new Rule(this, "OrderCompleted", {
+      eventBus,
+      description: "An order's images are uploaded: plan its thumbnails",
+      eventPattern: { source: [config.eventSource], detailType: [ORDER_COMPLETED] },
+      targets: [
+        new LambdaFunction(coordinator.fn, {
+          // When EventBridge itself cannot invoke the coordinator (throttled, deleted, no permission).
+          deadLetterQueue: coordinatorFailures,
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+
+    alarms.queueNotEmpty("SliceDeliveryDlqNotEmpty", sliceDeliveryDlq, "SNS could not deliver slices");
+    alarms.queueNotEmpty("WorkerFailuresNotEmpty", workerFailures, "Slices failed every worker retry");
+    alarms.queueNotEmpty("CoordinatorFailuresNotEmpty", coordinatorFailures, "Orders could not be planned");
+    alarms.functionErrors("WorkerErrors", worker.fn, "The worker");
+    alarms.functionThrottles("WorkerThrottles", worker.fn, "The worker");
+    alarms.functionErrors("CoordinatorErrors", coordinator.fn, "The coordinator");
+
+    // Names the load test and README read: keep them stable.
+    new CfnOutput(this, "SourceBucketName", { value: storage.originals.bucketName });
+    new CfnOutput(this, "ThumbnailBucketName", { value: storage.thumbnails.bucketName });
+    new CfnOutput(this, "SliceTopicArn", { value: sliceTopic.topicArn });
+    new CfnOutput(this, "AdminApiUrl", { value: adminApi.url });
+    new CfnOutput(this, "CoordinatorFunctionName", { value: coordinator.fn.functionName });
+    new CfnOutput(this, "WorkerFunctionName", { value: worker.fn.functionName });
+    new CfnOutput(this, "EventBusName", { value: eventBus.eventBusName });
+    new CfnOutput(this, "RedisEndpoint", { value: redis.endpoint });
+    new CfnOutput(this, "AlarmTopicArn", { value: alarms.topic.topicArn });
+  }
+}
+
+/** `{ NAME: value }` when a context option is set, `{}` otherwise: unset options keep the code's default. */
+function optional(name: string, value: string | number | undefined): Record<string, string> {
+  return value === undefined ? {} : { [name]: String(value) };
+}

@@ -1,0 +1,167 @@
+import { execFile } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUNDLE_FILE, ESM_REQUIRE_BANNER } from "../lib/bundle.js";
+import { INFRA_DIR, installedVersion } from "../lib/paths.js";
+
+const run = promisify(execFile);
+const FUNCTIONS = ["Coordinator", "Worker", "ErrorConsumer"];
+
+/** ELF e_machine values (offset 18, little-endian). */
+const EM_X86_64 = 0x3e;
+const EM_AARCH64 = 0xb7;
+
+/** The environment of a machine with no AWS credentials or account configured at all. */
+function credentialFreeEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_DEFAULT_)/.test(key)),
+  ) as NodeJS.ProcessEnv;
+  return {
+    ...env,
+    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), "no-aws-credentials"),
+    AWS_CONFIG_FILE: join(tmpdir(), "no-aws-config"),
+    AWS_EC2_METADATA_DISABLED: "true",
+    CDK_DISABLE_CLI_TELEMETRY: "true",
+  };
+}
+
+/** Every path under `dir`, without following symlinks. */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? [path, ...walk(path)] : [path];
+  });
+}
+
+/** The ELF machine of a file, or undefined when it is not an ELF binary. */
+function elfMachine(path: string): number | undefined {
+  const header = Buffer.alloc(20);
+  const fd = openSync(path, "r");
+  try {
+    if (readSync(fd, header, 0, 20, 0) < 20) return undefined;
+  } finally {
+    closeSync(fd);
+  }
+  return header.readUInt32BE(0) === 0x7f454c46 ? header.readUInt16LE(18) : undefined;
+}
+
+describe("cdk synth (the real CLI, no AWS credentials)", () => {
+  let outdir: string;
+  let template: {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    Outputs: object;
+  };
+
+  // Prepare (shared): one real synth, bundling included; every test reads its cloud assembly.
+  beforeAll(async () => {
+    outdir = mkdtempSync(join(tmpdir(), "thumbs-cdk-out-"));
+    await run(
+      join(INFRA_DIR, "node_modules", ".bin", "cdk"),
+      ["synth", "--quiet", "--no-notices", "--output", outdir],
+      { cwd: INFRA_DIR, env: credentialFreeEnv(), maxBuffer: 16 * 1024 * 1024 },
+    );
+    template = JSON.parse(readFileSync(join(outdir, "Thumbs.template.json"), "utf8"));
+  });
+
+  afterAll(() => {
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  /** The packages a bundle still imports (everything else is inside it), Node built-ins aside. */
+  function bareImports(name: string): string[] {
+    const bundle = readFileSync(join(assetDir(name), BUNDLE_FILE), "utf8");
+    // Static `…from"x"` and dynamic `import("x")`; esbuild writes both this way for externals.
+    const modules = [...bundle.matchAll(/\bfrom\s*"([^"./][^"]*)"|\bimport\("([^"./][^"]*)"\)/g)].map(
+      (m) => (m[1] ?? m[2])!,
+    );
+    return [...new Set(modules.filter((module) => !module.startsWith("node:")))];
+  }
+
+  /** The directory of a function's bundled asset in the cloud assembly (`asset.<hash>`). */
+  function assetDir(name: string): string {
+    const [, fn] = Object.entries(template.Resources).find(
+      ([id, r]) => r.Type === "AWS::Lambda::Function" && id.startsWith(`${name}Function`),
+    )!;
+    const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+    return join(outdir, `asset.${key.replace(/\.zip$/, "")}`);
+  }
+
+  it("synthesizes the stack with its outputs, placeholder account and all", () => {
+    // Assess
+    expect(Object.keys(template.Outputs)).toContain("WorkerFunctionName");
+    expect(existsSync(join(INFRA_DIR, "cdk.context.json"))).toBe(false);
+  });
+
+  it.each(["Coordinator", "Worker", "ErrorConsumer"])(
+    "bundles %s as one ESM file with require() available",
+    (name) => {
+      // Act
+      const bundle = readFileSync(join(assetDir(name), BUNDLE_FILE), "utf8");
+
+      // Assess
+      expect(bundle.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+      expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b/);
+      expect(existsSync(join(assetDir(name), `${BUNDLE_FILE}.map`))).toBe(true);
+    },
+  );
+
+  it("bundles every dependency but sharp, which only the worker's dependents import", () => {
+    // Act
+    const imports = Object.fromEntries(FUNCTIONS.map((name) => [name, bareImports(name)]));
+
+    // Assess
+    expect(imports.Worker).toEqual(["sharp"]);
+    expect(imports.Coordinator).toEqual([]);
+    expect(existsSync(join(assetDir("Coordinator"), "node_modules"))).toBe(false);
+    for (const name of FUNCTIONS) {
+      expect(imports[name]!.filter((module) => module !== "sharp")).toEqual([]);
+      expect(existsSync(join(assetDir(name), "node_modules", "sharp"))).toBe(
+        imports[name]!.includes("sharp"),
+      );
+    }
+  });
+
+  it.each(FUNCTIONS.filter((name) => name !== "Coordinator"))(
+    "ships %s's sharp (if any) for linux-arm64 glibc, no x64 binary and no symlink",
+    (name) => {
+      // Prepare
+      if (!bareImports(name).includes("sharp")) return;
+      const dir = assetDir(name);
+      const modules = join(dir, "node_modules");
+
+      // Act
+      const paths = walk(dir);
+      const symlinks = paths.filter((path) => lstatSync(path).isSymbolicLink());
+      const binaries = paths
+        .filter((path) => lstatSync(path).isFile())
+        .map((path) => ({ path, machine: elfMachine(path) }))
+        .filter((file) => file.machine !== undefined);
+      const sharp = JSON.parse(readFileSync(join(modules, "sharp", "package.json"), "utf8")) as {
+        version: string;
+      };
+
+      // Assess
+      expect(existsSync(join(modules, "@img", "sharp-linux-arm64"))).toBe(true);
+      expect(existsSync(join(modules, "@img", "sharp-libvips-linux-arm64"))).toBe(true);
+      expect(sharp.version).toBe(installedVersion("worker", "sharp"));
+      expect(paths.filter((path) => /x64|linuxmusl|darwin|win32/.test(path.slice(dir.length)))).toEqual([]);
+      expect(symlinks).toEqual([]);
+      expect(binaries.length).toBeGreaterThan(0);
+      expect(binaries.filter((file) => file.machine === EM_X86_64).map((file) => file.path)).toEqual([]);
+      expect(binaries.every((file) => file.machine === EM_AARCH64)).toBe(true);
+    },
+  );
+});

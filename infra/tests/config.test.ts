@@ -1,0 +1,150 @@
+import { App, RemovalPolicy } from "aws-cdk-lib";
+import { describe, expect, it } from "vitest";
+import { readConfig } from "../lib/config.js";
+import { handlerEntry, installedVersion, REPO_ROOT } from "../lib/paths.js";
+import { logicalId, resourcesOfType, synth } from "./synth.js";
+
+const configWith = (context: Record<string, unknown>) => readConfig(new App({ context }).node);
+
+describe("readConfig", () => {
+  it("defaults to the documented configuration", () => {
+    // Act
+    const config = configWith({});
+
+    // Assess
+    expect(config).toMatchObject({
+      originalsBucketName: undefined,
+      eventSource: "thumbs.backend",
+      worker: { memoryMb: 1769, timeoutSeconds: 60, reservedConcurrency: undefined, concurrency: undefined },
+      redis: { nodeType: "cache.t4g.micro", multiAz: false, keyPrefix: "thumbs:", recordTtlSeconds: 604800 },
+      logRetention: 30,
+      removalPolicy: RemovalPolicy.RETAIN,
+      tracing: false,
+    });
+  });
+
+  it("accepts -c strings as well as cdk.json numbers and booleans", () => {
+    // Act
+    const fromCli = configWith({ workerMemoryMb: "3008", redisMultiAz: "true", removalPolicy: "destroy" });
+    const fromJson = configWith({ workerMemoryMb: 3008, redisMultiAz: true });
+
+    // Assess
+    expect(fromCli.worker.memoryMb).toBe(3008);
+    expect(fromCli.redis.multiAz).toBe(true);
+    expect(fromCli.removalPolicy).toBe(RemovalPolicy.DESTROY);
+    expect(fromJson.worker.memoryMb).toBe(3008);
+    expect(fromJson.redis.multiAz).toBe(true);
+  });
+
+  it.each([
+    [{ workerMemoryMb: "64" }, /workerMemoryMb.*128 to 10240/],
+    [{ workerTimeoutSeconds: "1.5" }, /workerTimeoutSeconds.*integer/],
+    [{ redisMultiAz: "yes" }, /redisMultiAz.*true or false/],
+    [{ logRetentionDays: "10" }, /logRetentionDays.*retention/],
+    [{ thumbnailFormat: "png" }, /thumbnailFormat.*jpeg, webp/],
+    [{ removalPolicy: "snapshot" }, /removalPolicy.*retain, destroy/],
+  ])("rejects %j naming the key", (context, message) => {
+    // Act
+    const read = () => configWith(context);
+
+    // Assess
+    expect(read).toThrow(message);
+  });
+});
+
+describe("packages", () => {
+  it("deploys each package's ./handler source export", () => {
+    // Act
+    const entries = (["coordinator", "worker", "error-consumer"] as const).map(handlerEntry);
+
+    // Assess
+    expect(entries).toEqual([
+      `${REPO_ROOT}packages/coordinator/src/handler.ts`,
+      `${REPO_ROOT}packages/worker/src/handler.ts`,
+      `${REPO_ROOT}packages/error-consumer/src/handler.ts`,
+    ]);
+  });
+
+  it("installs the worker's own sharp version", () => {
+    // Act
+    const version = installedVersion("worker", "sharp");
+
+    // Assess
+    expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe("context options", () => {
+  // Prepare (shared): one synth with every option away from its default.
+  const { template } = synth({
+    originalsBucketName: "my-photos",
+    thumbnailPrefix: "thumbs/",
+    eventBusName: "default",
+    eventSource: "shop.orders",
+    workerMemoryMb: "3538",
+    workerTimeoutSeconds: "120",
+    workerReservedConcurrency: "50",
+    workerConcurrency: "4",
+    redisMultiAz: "true",
+    thumbnailSizes: "large:800x800,small:200x200",
+    logRetentionDays: "7",
+    alarmEmail: "ops@example.com",
+    tracing: "true",
+  });
+  const fn = (name: string) =>
+    resourcesOfType(template, "AWS::Lambda::Function")[
+      logicalId(template, "AWS::Lambda::Function", `${name}Function`)
+    ]!.Properties as Record<string, unknown> & { Environment: { Variables: Record<string, unknown> } };
+
+  it("sizes the worker from context", () => {
+    // Act
+    const worker = fn("Worker");
+
+    // Assess
+    expect(worker).toMatchObject({ MemorySize: 3538, Timeout: 120, ReservedConcurrentExecutions: 50 });
+    expect(worker.Environment.Variables).toMatchObject({ CONCURRENCY: "4", THUMBNAIL_PREFIX: "thumbs/" });
+    expect(fn("Coordinator").Environment.Variables.THUMBNAIL_SIZES).toBe("large:800x800,small:200x200");
+  });
+
+  it("imports the originals bucket instead of creating it", () => {
+    // Act
+    const buckets = Object.keys(resourcesOfType(template, "AWS::S3::Bucket"));
+
+    // Assess
+    expect(buckets.some((id) => id.startsWith("StorageOriginals"))).toBe(false);
+    expect(fn("Coordinator").Environment.Variables.ALLOWED_SOURCE_BUCKETS).toBe("my-photos");
+    expect(JSON.stringify(template.toJSON())).toContain("arn:aws:s3:::my-photos/*");
+  });
+
+  it("attaches the rule to an existing bus with the configured source", () => {
+    // Assess
+    template.resourceCountIs("AWS::Events::EventBus", 0);
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventBusName: "default",
+      EventPattern: { source: ["shop.orders"], "detail-type": ["order-completed"] },
+    });
+  });
+
+  it("runs Redis Multi-AZ with a replica and automatic failover", () => {
+    // Assess
+    template.hasResourceProperties("AWS::ElastiCache::ReplicationGroup", {
+      NumCacheClusters: 2,
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+    });
+  });
+
+  it("traces actively through an X-Ray endpoint, and mails the alarms", () => {
+    // Act
+    const endpoints = JSON.stringify(resourcesOfType(template, "AWS::EC2::VPCEndpoint"));
+
+    // Assess
+    expect(fn("Worker").TracingConfig).toEqual({ Mode: "Active" });
+    expect(endpoints).toContain(".xray");
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+    });
+    template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
+  });
+});

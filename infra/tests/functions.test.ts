@@ -1,0 +1,176 @@
+import { Match } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_WORKER_MEMORY_MB } from "../lib/config.js";
+import { logicalId, resourcesOfType, synth } from "./synth.js";
+
+// Prepare (shared): one synth of the default configuration for every test in this file.
+// The functions and what connects them: memory, runtime, environment, retries, the rule, outputs.
+const { template } = synth();
+
+const fnId = (name: string) => logicalId(template, "AWS::Lambda::Function", `${name}Function`);
+const fnProps = (name: string) =>
+  resourcesOfType(template, "AWS::Lambda::Function")[fnId(name)]!.Properties as Record<string, unknown>;
+const env = (name: string) => (fnProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+
+describe("functions", () => {
+  it.each([
+    ["Coordinator", 128],
+    ["Worker", DEFAULT_WORKER_MEMORY_MB],
+    ["ErrorConsumer", 1024],
+  ])("%s runs Node.js 22 on arm64 with %i MB, in the isolated subnets, logging JSON", (name, memory) => {
+    // Act
+    const props = fnProps(name);
+
+    // Assess
+    expect(props).toMatchObject({
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      MemorySize: memory,
+      Handler: "index.handler",
+      LoggingConfig: { LogFormat: "JSON" },
+      VpcConfig: { SubnetIds: expect.any(Array), SecurityGroupIds: expect.any(Array) },
+    });
+    expect(JSON.stringify(props.VpcConfig)).toContain("isolatedSubnet");
+  });
+
+  it("defaults the worker to one full vCPU (1,769 MB) and a 60 s timeout", () => {
+    // Act
+    const props = fnProps("Worker");
+
+    // Assess
+    expect(props.MemorySize).toBe(1769);
+    expect(props.Timeout).toBe(60);
+    expect(props.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it("gives every function the Powertools settings and the shared Redis settings", () => {
+    for (const [name, service] of [
+      ["Coordinator", "thumbs-coordinator"],
+      ["Worker", "thumbs-worker"],
+      ["ErrorConsumer", "thumbs-error-consumer"],
+    ] as const) {
+      // Act
+      const vars = env(name);
+
+      // Assess
+      expect(vars).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: service,
+        POWERTOOLS_METRICS_NAMESPACE: "Thumbs",
+        REDIS_KEY_PREFIX: "thumbs:",
+        RECORD_TTL_SECONDS: "604800",
+        REDIS_AUTH_SECRET_ARN: { Ref: logicalId(template, "AWS::SecretsManager::Secret", "RedisAuthToken") },
+      });
+      expect(JSON.stringify(vars.REDIS_URL)).toMatch(
+        /"rediss:\/\/".*PrimaryEndPoint\.Address.*PrimaryEndPoint\.Port/,
+      );
+    }
+  });
+
+  it("points the coordinator at the slice topic and the originals bucket, the worker at the thumbnails", () => {
+    // Act
+    const coordinator = env("Coordinator");
+    const worker = env("Worker");
+
+    // Assess
+    expect(coordinator.SLICE_TOPIC_ARN).toEqual({
+      Ref: logicalId(template, "AWS::SNS::Topic", "SliceTopic"),
+    });
+    expect(coordinator.ALLOWED_SOURCE_BUCKETS).toEqual({
+      Ref: logicalId(template, "AWS::S3::Bucket", "StorageOriginals"),
+    });
+    expect(worker.THUMBNAIL_BUCKET).toEqual({
+      Ref: logicalId(template, "AWS::S3::Bucket", "StorageThumbnails"),
+    });
+    expect(worker.THUMBNAIL_PREFIX).toBe("");
+    expect(worker.CONCURRENCY).toBeUndefined();
+    expect(env("ErrorConsumer").API_TOKEN).toBeUndefined();
+  });
+});
+
+describe("slices", () => {
+  it("encrypts the slice topic and subscribes the worker with a dead-letter queue", () => {
+    // Assess
+    template.hasResourceProperties("AWS::SNS::Topic", {
+      KmsMasterKeyId: Match.stringLikeRegexp(":alias/aws/sns$"),
+    });
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "lambda",
+      TopicArn: { Ref: logicalId(template, "AWS::SNS::Topic", "SliceTopic") },
+      Endpoint: { "Fn::GetAtt": [fnId("Worker"), "Arn"] },
+      RedrivePolicy: {
+        deadLetterTargetArn: {
+          "Fn::GetAtt": [logicalId(template, "AWS::SQS::Queue", "SliceDeliveryDlq"), "Arn"],
+        },
+      },
+    });
+  });
+
+  it.each([
+    ["Worker", "WorkerFailures"],
+    ["Coordinator", "CoordinatorFailures"],
+  ])("retries %s's async invocations twice, then sends them to %s", (name, queue) => {
+    // Assess
+    template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: { Ref: fnId(name) },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { "Fn::GetAtt": [logicalId(template, "AWS::SQS::Queue", queue), "Arn"] } },
+      },
+    });
+  });
+
+  it("encrypts every queue and keeps messages 14 days", () => {
+    // Act
+    const queues = Object.values(resourcesOfType(template, "AWS::SQS::Queue"));
+
+    // Assess
+    expect(queues).toHaveLength(3);
+    for (const queue of queues) {
+      expect(queue.Properties).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 86400,
+      });
+    }
+  });
+});
+
+describe("events", () => {
+  it("invokes the coordinator on the backend's order-completed events, with a dead-letter queue", () => {
+    // Assess
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventBusName: { Ref: logicalId(template, "AWS::Events::EventBus", "EventBus") },
+      EventPattern: { source: ["thumbs.backend"], "detail-type": ["order-completed"] },
+      Targets: [
+        Match.objectLike({
+          Arn: { "Fn::GetAtt": [fnId("Coordinator"), "Arn"] },
+          DeadLetterConfig: {
+            Arn: { "Fn::GetAtt": [logicalId(template, "AWS::SQS::Queue", "CoordinatorFailures"), "Arn"] },
+          },
+          RetryPolicy: { MaximumRetryAttempts: 4 },
+        }),
+      ],
+    });
+  });
+});
+
+describe("outputs", () => {
+  it("exports the names the load test reads", () => {
+    // Act
+    const outputs = Object.keys(template.findOutputs("*"));
+
+    // Assess
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        "SourceBucketName",
+        "ThumbnailBucketName",
+        "SliceTopicArn",
+        "AdminApiUrl",
+        "CoordinatorFunctionName",
+        "WorkerFunctionName",
+        "EventBusName",
+        "RedisEndpoint",
+      ]),
+    );
+  });
+});

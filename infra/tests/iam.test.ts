@@ -1,0 +1,162 @@
+import type { Template } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { logicalId, resourcesOfType, synth } from "./synth.js";
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+/** Actions AWS authorizes only on "Resource": "*" (no resource-level permissions, or unknown ids). */
+const RESOURCE_STAR_ALLOWED = new Set([
+  // Lambda's VPC network interfaces (what AWSLambdaVPCAccessExecutionRole grants).
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+  // Active tracing.
+  "xray:PutTraceSegments",
+  "xray:PutTelemetryRecords",
+]);
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Every identity-policy statement in the template, with the role or policy it belongs to. */
+function identityStatements(template: Template): { owner: string; statement: Statement }[] {
+  const found: { owner: string; statement: Statement }[] = [];
+  for (const [id, policy] of Object.entries(resourcesOfType(template, "AWS::IAM::Policy"))) {
+    const document = policy.Properties?.PolicyDocument as { Statement: Statement[] };
+    for (const statement of document.Statement) found.push({ owner: id, statement });
+  }
+  for (const [id, role] of Object.entries(resourcesOfType(template, "AWS::IAM::Role"))) {
+    const inline = (role.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+    for (const policy of inline) {
+      for (const statement of policy.PolicyDocument.Statement) found.push({ owner: id, statement });
+    }
+  }
+  return found;
+}
+
+/** The actions granted to one function's role (its inline and default policies: `<Name>Role…`). */
+function actionsOf(template: Template, fn: string): string[] {
+  return identityStatements(template)
+    .filter(({ owner }) => owner.startsWith(`${fn}Role`))
+    .flatMap(({ statement }) => asArray(statement.Action));
+}
+
+// Prepare (shared): one synth per configuration.
+const configurations = [
+  ["default", synth()],
+  [
+    "with tracing, an imported bucket and a thumbnail prefix",
+    synth({ tracing: "true", originalsBucketName: "my-photos", thumbnailPrefix: "thumbs/" }),
+  ],
+] as const;
+
+describe.each(configurations)("IAM (%s)", (_name, { template }) => {
+  const statements = identityStatements(template);
+
+  it("grants no wildcard action", () => {
+    // Act
+    const wildcards = statements
+      .flatMap(({ statement }) => asArray(statement.Action))
+      .filter((a) => a.includes("*"));
+
+    // Assess
+    expect(statements.length).toBeGreaterThan(10);
+    expect(wildcards).toEqual([]);
+  });
+
+  it('uses "Resource": "*" only for actions AWS authorizes on nothing narrower', () => {
+    // Act
+    const onStar = statements
+      .filter(({ statement }) => asArray(statement.Resource).includes("*"))
+      .flatMap(({ statement }) => asArray(statement.Action));
+
+    // Assess
+    expect(onStar.filter((action) => !RESOURCE_STAR_ALLOWED.has(action))).toEqual([]);
+  });
+
+  it("attaches no managed policy to any role", () => {
+    // Act
+    const roles = Object.values(resourcesOfType(template, "AWS::IAM::Role"));
+
+    // Assess
+    expect(roles.length).toBeGreaterThanOrEqual(4);
+    for (const role of roles) expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    template.resourceCountIs("AWS::IAM::ManagedPolicy", 0);
+  });
+});
+
+describe("least privilege per function", () => {
+  // Prepare (shared)
+  const [, { template }] = configurations[0];
+
+  it("lets the coordinator list originals and publish slices, and nothing more", () => {
+    // Act
+    const actions = new Set(actionsOf(template, "Coordinator"));
+
+    // Assess
+    expect([...actions].filter((a) => !a.startsWith("ec2:") && !a.startsWith("logs:")).sort()).toEqual([
+      "s3:ListBucket",
+      "secretsmanager:GetSecretValue",
+      "sns:Publish",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:SendMessage",
+    ]);
+  });
+
+  it("lets the worker read originals, write thumbnails and hand back slices, and nothing more", () => {
+    // Act
+    const actions = new Set(actionsOf(template, "Worker"));
+
+    // Assess
+    expect([...actions].filter((a) => !a.startsWith("ec2:") && !a.startsWith("logs:")).sort()).toEqual([
+      "s3:GetObject",
+      "s3:ListBucket",
+      "s3:PutObject",
+      "secretsmanager:GetSecretValue",
+      "sns:Publish",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:SendMessage",
+    ]);
+  });
+
+  it("lets the admin API read Redis, retry through the topic and make thumbnails, and nothing more", () => {
+    // Act
+    const actions = new Set(actionsOf(template, "ErrorConsumer"));
+
+    // Assess
+    expect([...actions].filter((a) => !a.startsWith("ec2:") && !a.startsWith("logs:")).sort()).toEqual([
+      "s3:GetObject",
+      "s3:ListBucket",
+      "s3:PutObject",
+      "secretsmanager:GetSecretValue",
+      "sns:Publish",
+    ]);
+  });
+
+  it("scopes object access: reads from originals, writes to thumbnails", () => {
+    // Prepare
+    const originals = logicalId(template, "AWS::S3::Bucket", "StorageOriginals");
+    const thumbnails = logicalId(template, "AWS::S3::Bucket", "StorageThumbnails");
+    const statementFor = (action: string) =>
+      identityStatements(template).find(({ statement }) => asArray(statement.Action).includes(action))!
+        .statement;
+
+    // Act
+    const get = JSON.stringify(statementFor("s3:GetObject").Resource);
+    const put = JSON.stringify(statementFor("s3:PutObject").Resource);
+
+    // Assess
+    expect(get).toContain(originals);
+    expect(get).not.toContain(thumbnails);
+    expect(put).toContain(thumbnails);
+    expect(put).not.toContain(originals);
+  });
+});
