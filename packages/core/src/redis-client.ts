@@ -5,14 +5,21 @@ import { Redis, type RedisOptions } from "ioredis";
  * Auto-pipelining batches the many small per-image writes of a slice into few round trips.
  */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+  const client = new Redis(url, {
     enableAutoPipelining: true,
-    maxRetriesPerRequest: 3,
+    // While Redis is away (a restart, a failover) commands wait in ioredis' offline queue and are sent
+    // again on reconnect: ~15 s of buffering, then the command fails and the slice is redelivered.
+    maxRetriesPerRequest: 20,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
     connectTimeout: 5_000,
     // ElastiCache with transit encryption presents a certificate for its own endpoint name.
     ...(url.startsWith("rediss://") ? { tls: {} } : {}),
     ...options,
   });
+  // Connection errors are retried by retryStrategy and surface as failed commands where they matter;
+  // without a listener ioredis would print each reconnect attempt as an unhandled error.
+  client.on("error", () => {});
+  return client;
 }
 
 /**
