@@ -161,6 +161,55 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     expect(first.records[0]).toMatchObject({ class: "Corrupt", message: "Corrupt image", sliceIndex: 0 });
   });
 
+  it("marks an order failed as soon as its failures pass the threshold, and un-marks it when retries fix them", async () => {
+    // Prepare
+    await ledger.initOrder({
+      orderId: "threshold",
+      total: 10,
+      slices: 1,
+      bucket: "b",
+      source: "test",
+      fingerprint: "f",
+      output: DEFAULT_OUTPUT,
+      failureThresholdPercent: 20,
+    });
+    const fail = (index: number) =>
+      ledger.recordFailed("threshold", { index, key: `k${index}`, sliceIndex: 0, failure: failure() });
+
+    // Act + Assess: 2 of 10 is not over 20%; 3 is, long before the order is complete.
+    await fail(0);
+    await fail(1);
+    expect(await ledger.getProgress("threshold")).toMatchObject({ status: "running", failureReason: null });
+    await fail(2);
+    expect(await ledger.getProgress("threshold")).toMatchObject({
+      status: "failed",
+      complete: false,
+      failureReason: "3 of 10 images failed (30.0%), over the order failure threshold of 20%",
+    });
+    await ledger.recordDone("threshold", 2);
+    expect(await ledger.getProgress("threshold")).toMatchObject({ status: "running", failureReason: null });
+  });
+
+  it("counts dismissed errors, and forgets the dismissal when the image is retried", async () => {
+    await init("dismiss", 2);
+    await ledger.recordFailed("dismiss", { index: 0, key: "k0", sliceIndex: 0, failure: failure() });
+    expect(await ledger.dismissError("dismiss", 0)).toBe(true);
+    expect(await ledger.dismissError("dismiss", 0)).toBe(true);
+    expect(await ledger.dismissError("dismiss", 1)).toBe(false);
+    expect(await ledger.getProgress("dismiss")).toMatchObject({ failed: 1, dismissed: 1 });
+    expect((await ledger.listErrors("dismiss", { offset: 0, limit: 10 })).total).toBe(0);
+    expect((await ledger.listErrors("dismiss", { offset: 0, limit: 10, includeDismissed: true })).total).toBe(
+      1,
+    );
+    await ledger.recordFailed("dismiss", {
+      index: 0,
+      key: "k0",
+      sliceIndex: 0,
+      failure: failure("Transient"),
+    });
+    expect(await ledger.getProgress("dismiss")).toMatchObject({ failed: 1, dismissed: 0 });
+  });
+
   it("puts a TTL on every key it writes", async () => {
     // Prepare
     await init("ttl", 2);
