@@ -8,6 +8,7 @@ import {
   envInt,
   envList,
   envSizes,
+  envSnsTopicArn,
   OutputFormatSchema,
   type OutputSpec,
   type RedisSettings,
@@ -36,10 +37,7 @@ export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig
   const e = readEnv(
     {
       ...redisEnvShape,
-      SLICE_TOPIC_ARN: z
-        .string()
-        .regex(/^arn:aws[a-z-]*:sns:/, "expected an SNS topic ARN")
-        .describe("the ARN of the SNS topic slices are published to"),
+      SLICE_TOPIC_ARN: envSnsTopicArn,
       SLICE_SIZE: envInt(1, 10_000).default(DEFAULT_SLICE_SIZE),
       MAX_SLICES: envInt(1, 100_000).default(DEFAULT_MAX_SLICES),
       MAX_EVENT_KEYS: envInt(1, 100_000).default(DEFAULT_MAX_EVENT_KEYS),

@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { DEFAULT_RECORD_TTL_SECONDS } from "./constants.js";
+import {
+  DEFAULT_IMAGE_TIMEOUT_SECONDS,
+  DEFAULT_MAX_INPUT_BYTES,
+  DEFAULT_MAX_INPUT_PIXELS,
+  DEFAULT_RECORD_TTL_SECONDS,
+} from "./constants.js";
 import { type ThumbnailSize, ThumbnailSizeSchema } from "./contracts.js";
 import { ConfigError } from "./errors.js";
 
@@ -99,4 +104,44 @@ export const redisSettings = (e: {
   authSecretArn: e.REDIS_AUTH_SECRET_ARN,
   keyPrefix: e.REDIS_KEY_PREFIX,
   ttlSeconds: e.RECORD_TTL_SECONDS,
+});
+
+export const envSnsTopicArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:sns:/, "expected an SNS topic ARN")
+  .describe("the ARN of the SNS topic slices are published to");
+
+/** Where thumbnails go and the limits one image is made within: the worker's and the admin API's. */
+export interface ThumbnailSettings {
+  thumbnailBucket: string;
+  thumbnailPrefix: string;
+  maxInputBytes: number;
+  maxInputPixels: number;
+  imageTimeoutSeconds: number;
+  s3ForcePathStyle: boolean;
+}
+
+export const thumbnailEnvShape = {
+  THUMBNAIL_BUCKET: z.string().min(3).describe("the bucket thumbnails are written to"),
+  THUMBNAIL_PREFIX: z.string().default(""),
+  MAX_INPUT_BYTES: envInt(1, 1024 * 1024 * 1024).default(DEFAULT_MAX_INPUT_BYTES),
+  MAX_INPUT_PIXELS: envInt(1, 2_000_000_000).default(DEFAULT_MAX_INPUT_PIXELS),
+  IMAGE_TIMEOUT_SECONDS: envInt(1, 900).default(DEFAULT_IMAGE_TIMEOUT_SECONDS),
+  S3_FORCE_PATH_STYLE: envBool.default(false),
+};
+
+export const thumbnailSettings = (e: {
+  THUMBNAIL_BUCKET: string;
+  THUMBNAIL_PREFIX: string;
+  MAX_INPUT_BYTES: number;
+  MAX_INPUT_PIXELS: number;
+  IMAGE_TIMEOUT_SECONDS: number;
+  S3_FORCE_PATH_STYLE: boolean;
+}): ThumbnailSettings => ({
+  thumbnailBucket: e.THUMBNAIL_BUCKET,
+  thumbnailPrefix: e.THUMBNAIL_PREFIX,
+  maxInputBytes: e.MAX_INPUT_BYTES,
+  maxInputPixels: e.MAX_INPUT_PIXELS,
+  imageTimeoutSeconds: e.IMAGE_TIMEOUT_SECONDS,
+  s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
 });
