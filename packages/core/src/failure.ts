@@ -108,11 +108,18 @@ export function classifyS3Error(error: unknown, action: "read" | "write"): Image
   });
 }
 
+const TIMED_OUT = "Decoding took longer than the per-image time limit";
+
 /** Patterns of libvips/sharp messages, most specific first. */
 const DECODE_RULES: ReadonlyArray<[RegExp, FailureClass, string]> = [
   [/pixel limit/i, "TooLarge", "The image has more pixels than the configured limit"],
-  [/timeout/i, "TooLarge", "Decoding took longer than the per-image time limit"],
-  [/heif|heic|unsupported image format|not a known file format|No decoding plugin/i, "Unsupported", ""],
+  [/timeout/i, "TooLarge", TIMED_OUT],
+  // Only libheif's "Unsupported …" means a codec we lack (HEVC); its "Invalid input" is damaged data.
+  [
+    /heif\w*: Unsupported|heic|unsupported image format|not a known file format|No decoding plugin/i,
+    "Unsupported",
+    "",
+  ],
   [
     /premature end|truncat|corrupt|unexpected end|invalid|bad |read error|not a (png|jpeg)|crc|marker|huffman/i,
     "Corrupt",
@@ -120,10 +127,57 @@ const DECODE_RULES: ReadonlyArray<[RegExp, FailureClass, string]> = [
   ],
 ];
 
+/** sharp's prefix when the header could not be read; it precedes libvips' own lines. */
+const CORRUPT_HEADER = /^Input (buffer|file) has corrupt header:\s*/;
+/**
+ * Lines that say nothing about this image's failure: libvips logs every seek libheif makes past the end
+ * of a buffer while probing, even for sound AVIF files, and those lines come first.
+ */
+const PROBE_NOISE = /^source: bad seek to \d+$/;
+/** sharp's own timeout line. */
+const TIMEOUT_LINE = /^timeout: \d+% complete$/;
+
+/**
+ * What the decoder said about this image. libvips keeps one error buffer per process and sharp reports
+ * all of it, so the message may begin with probe noise, and, when several images are decoded at once,
+ * may carry another image's line (e.g. its timeout) or nothing at all ("Unknown error").
+ */
+function decodeReason(message: string, ignore: RegExp | undefined): string {
+  const lines = message
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const corruptHeader = CORRUPT_HEADER.test(lines[0] ?? "");
+  const reasons = lines
+    .map((line) => line.replace(CORRUPT_HEADER, "").trim())
+    .filter((line) => line && !PROBE_NOISE.test(line) && !ignore?.test(line));
+  if (reasons.length === 0) return lines.find((line) => !ignore?.test(line)) ?? "";
+  return corruptHeader ? `Input buffer has corrupt header: ${reasons[0]}` : reasons[0]!;
+}
+
+/**
+ * How long the failed decode ran, and its limit. With it, a timeout line that cannot be this image's
+ * (it ran for less than the limit) is ignored, and a decode that ran past the limit and lost its
+ * message is a timeout. Without it the message is taken at its word.
+ */
+export interface DecodeTiming {
+  elapsedMs: number;
+  timeoutSeconds: number;
+}
+
 /** Maps a sharp/libvips decode or encode error to a failure class. */
-export function classifyDecodeError(error: unknown): ImageFailure {
+export function classifyDecodeError(error: unknown, timing?: DecodeTiming): ImageFailure {
   if (error instanceof ImageFailure) return error;
-  const raw = firstLine(asErrorLike(error).message ?? String(error));
+  // sharp's timer starts after the caller's clock, so a real timeout always measures at least the limit.
+  const ranPastLimit = timing ? timing.elapsedMs >= timing.timeoutSeconds * 1000 : undefined;
+  const raw =
+    decodeReason(
+      asErrorLike(error).message ?? String(error),
+      ranPastLimit === false ? TIMEOUT_LINE : undefined,
+    ) || "Unknown error";
+  if (ranPastLimit && (raw === "Unknown error" || TIMEOUT_LINE.test(raw))) {
+    return new ImageFailure("TooLarge", `${TIMED_OUT} (${raw}).`, { cause: error });
+  }
   for (const [pattern, failureClass, summary] of DECODE_RULES) {
     if (pattern.test(raw)) {
       const lead =

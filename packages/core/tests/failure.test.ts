@@ -39,6 +39,62 @@ describe("classifyDecodeError", () => {
   });
 });
 
+describe("classifyDecodeError on what sharp really reports", () => {
+  // Verbatim from sharp 0.35 / libvips 8.18: libvips logs libheif's probing seeks before the real reason.
+  const seeks = (...at: number[]) => at.map((n) => `source: bad seek to ${n}`).join("\n");
+  const truncatedAvif = `${seeks(1024, 512, 384, 302)}\nheif: Invalid input: Unexpected end of file: Extent in iloc box references data outside of file bounds (points to file position 250)\n (2.100)`;
+  const avifTimeout = `${seeks(10039859, 10039839)}\ntimeout: 3% complete\nVipsImage: killed for image "temp-30"`;
+
+  it("files a truncated AVIF as Corrupt and shows libheif's reason, not the probe noise", () => {
+    for (const message of [truncatedAvif, `Input buffer has corrupt header: ${truncatedAvif}`]) {
+      const failure = classifyDecodeError(new Error(message));
+      expect(failure.failureClass).toBe("Corrupt");
+      expect(failure.message).toMatch(/heif: Invalid input: Unexpected end of file/);
+      expect(failure.message).not.toMatch(/bad seek/);
+    }
+  });
+
+  it("files libheif's 'Invalid input' as Corrupt even without the noise (it used to be Unsupported)", () => {
+    const failure = classifyDecodeError(new Error("heif: Invalid input: No 'meta' box (2.104)"));
+    expect(failure.failureClass).toBe("Corrupt");
+  });
+
+  it("files an AVIF that ran out of time as TooLarge (the seeks used to make it Corrupt)", () => {
+    const failure = classifyDecodeError(new Error(avifTimeout));
+    expect(failure.failureClass).toBe("TooLarge");
+    expect(failure.message).toMatch(/time limit \(timeout: 3% complete\)/);
+  });
+
+  describe("with the decode's timing (libvips' error buffer is shared by concurrent decodes)", () => {
+    it("ignores another image's timeout line when this decode failed fast", () => {
+      const failure = classifyDecodeError(new Error("timeout: 3% complete"), {
+        elapsedMs: 40,
+        timeoutSeconds: 10,
+      });
+      expect(failure.failureClass).toBe("Corrupt");
+      expect(failure.message).toBe("The image could not be decoded (Unknown error).");
+    });
+
+    it("calls a decode that ran past the limit and lost its message a timeout", () => {
+      const timing = { elapsedMs: 10_020, timeoutSeconds: 10 };
+      expect(classifyDecodeError(new Error("Unknown error"), timing).failureClass).toBe("TooLarge");
+      expect(classifyDecodeError(new Error(avifTimeout), timing).failureClass).toBe("TooLarge");
+    });
+
+    it("still trusts a real reason, however long the decode took", () => {
+      const timing = { elapsedMs: 12_000, timeoutSeconds: 10 };
+      expect(
+        classifyDecodeError(new Error("VipsJpeg: premature end of JPEG image"), timing).failureClass,
+      ).toBe("Corrupt");
+    });
+
+    it("takes the message at its word without timing", () => {
+      expect(classifyDecodeError(new Error("Unknown error")).failureClass).toBe("Corrupt");
+      expect(classifyDecodeError(new Error("timeout: 3% complete")).failureClass).toBe("TooLarge");
+    });
+  });
+});
+
 describe("sanitizeMessage", () => {
   it("keeps one line and strips paths, credentials and stack frames", () => {
     const raw =

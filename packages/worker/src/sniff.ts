@@ -40,7 +40,12 @@ export function sniffImage(bytes: Buffer): string {
   if (bytes.length === 0) {
     throw new ImageFailure("Corrupt", "The object is empty (0 bytes): expected image data.");
   }
-  for (const [format, matches] of IMAGE_SIGNATURES) if (bytes.length >= 12 && matches(bytes)) return format;
+  for (const [format, matches] of IMAGE_SIGNATURES) {
+    if (bytes.length >= 12 && matches(bytes)) {
+      if (format === "tiff") checkTiffStructure(bytes);
+      return format;
+    }
+  }
   if (bytes.length >= 12 && bytes[0] === 0xff && bytes[1] === 0xd8) return "jpeg";
   if (bytes.length >= 12 && isoBrand(bytes, HEIF_BRANDS)) {
     throw new ImageFailure(
@@ -76,6 +81,64 @@ export function sniffImage(bytes: Buffer): string {
     "Unsupported",
     `Unrecognised file format (first bytes ${hex}): expected JPEG, PNG, WebP, AVIF, GIF or TIFF.`,
   );
+}
+
+/**
+ * libvips identifies a TIFF only once libtiff has read its first directory (IFD), the tag values it
+ * points to and the extents of the image data, and answers "unsupported image format" when any of them
+ * lies beyond the end: a truncated TIFF would be filed as Unsupported ("convert it") rather than
+ * Corrupt ("re-upload it"). Checking those offsets against the bytes received names the real problem.
+ */
+function checkTiffStructure(bytes: Buffer): void {
+  const damage = tiffDamage(bytes);
+  if (damage) throw new ImageFailure("Corrupt", `The TIFF file is truncated or damaged: ${damage}.`);
+}
+
+/** Bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, … IFD). */
+const TIFF_TYPE_SIZES = [0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4];
+/** [offsets tag, byte counts tag] of strips and of tiles: where the image data is. */
+const TIFF_DATA_TAGS: ReadonlyArray<[number, number]> = [
+  [273, 279],
+  [324, 325],
+];
+
+type TiffArray = { count: number; read: (k: number) => number };
+
+function tiffDamage(b: Buffer): string | undefined {
+  const le = b[0] === 0x49;
+  const u16 = (at: number) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at));
+  const u32 = (at: number) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  const ifd = u32(4);
+  if (ifd < 8 || ifd + 2 > b.length) {
+    return `its image directory (at byte ${ifd}) is not within the ${b.length} bytes received`;
+  }
+  const entries = u16(ifd);
+  if (entries === 0 || ifd + 2 + entries * 12 + 4 > b.length) {
+    return `its image directory (at byte ${ifd}, ${entries} entries) is cut off at byte ${b.length}`;
+  }
+  // Offsets and byte counts are read in place, never copied: a hostile file may list millions.
+  const arrays = new Map<number, TiffArray>();
+  for (let i = 0; i < entries; i++) {
+    const entry = ifd + 2 + i * 12;
+    const [tag, type, count] = [u16(entry), u16(entry + 2), u32(entry + 4)];
+    const size = (TIFF_TYPE_SIZES[type] ?? 0) * count;
+    const at = size > 4 ? u32(entry + 8) : entry + 8;
+    if (at + size > b.length) {
+      return `the value of tag ${tag} (bytes ${at}-${at + size}) is cut off at byte ${b.length}`;
+    }
+    if (type === 3) arrays.set(tag, { count, read: (k) => u16(at + k * 2) });
+    if (type === 4) arrays.set(tag, { count, read: (k) => u32(at + k * 4) });
+  }
+  for (const [offsetsTag, countsTag] of TIFF_DATA_TAGS) {
+    const offsets = arrays.get(offsetsTag);
+    const counts = arrays.get(countsTag);
+    if (!offsets || !counts) continue;
+    for (let k = 0; k < Math.min(offsets.count, counts.count); k++) {
+      const end = offsets.read(k) + counts.read(k);
+      if (end > b.length) return `its image data runs to byte ${end}, past the ${b.length} bytes received`;
+    }
+  }
+  return undefined;
 }
 
 function looksLikeText(sample: Buffer): boolean {

@@ -1,5 +1,5 @@
 import { ImageFailure } from "@thumbs/core";
-import sharp from "sharp";
+import sharp, { type TiffOptions } from "sharp";
 import { describe, expect, it } from "vitest";
 import { sniffImage } from "../src/sniff.js";
 
@@ -63,5 +63,53 @@ describe("sniffImage", () => {
     const failure = failureOf(heic);
     expect(failure.failureClass).toBe("Unsupported");
     expect(failure.message).toMatch(/HEIC.*convert to JPEG/);
+  });
+
+  describe("TIFF structure (libvips calls a truncated TIFF an unsupported format)", () => {
+    const tiffOf = (options: TiffOptions, width = 64, height = 48) =>
+      sharp({ create: { width, height, channels: 3, background: "#336699" } })
+        .tiff(options)
+        .toBuffer();
+    const variants: Array<[string, () => Promise<Buffer>]> = [
+      ["LZW strips", () => tiffOf({ compression: "lzw" })],
+      ["uncompressed strips", () => tiffOf({ compression: "none" })],
+      ["JPEG-compressed strips", () => tiffOf({ compression: "jpeg" })],
+      ["tiles", () => tiffOf({ tile: true, tileWidth: 64, tileHeight: 64 }, 300, 200)],
+    ];
+
+    it.each(variants)("accepts a whole TIFF of %s", async (_, make) => {
+      expect(sniffImage(await make())).toBe("tiff");
+    });
+
+    it.each(variants)("calls a TIFF of %s cut anywhere Corrupt, naming the cut", async (_, make) => {
+      // Prepare: sharp writes the directory after the pixels, as many writers do.
+      const tiff = await make();
+
+      // Act: every cut point past the 12 bytes needed to sniff at all.
+      const classes = new Set<string>();
+      for (let length = 12; length < tiff.length; length++) {
+        const failure = failureOf(tiff.subarray(0, length));
+        classes.add(
+          `${failure.failureClass}: ${/^The TIFF file is truncated or damaged: /.test(failure.message)}`,
+        );
+      }
+
+      // Assess
+      expect([...classes]).toEqual(["Corrupt: true"]);
+    });
+
+    it("checks big-endian TIFFs and absurd value counts without reading past the end", () => {
+      const header = Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x01, 0x00, 0x00]); // directory at 65536
+      expect(failureOf(Buffer.concat([header, Buffer.alloc(100)])).message).toMatch(
+        /at byte 65536.*108 bytes/,
+      );
+      // One StripOffsets entry claiming 2^30 LONG values.
+      const ifd = Buffer.from([
+        0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 1, 0, 0x11, 0x01, 4, 0, 0, 0, 0, 0x40, 8, 0, 0, 0,
+      ]);
+      const failure = failureOf(Buffer.concat([ifd, Buffer.alloc(4)]));
+      expect(failure.failureClass).toBe("Corrupt");
+      expect(failure.message).toMatch(/value of tag 273 .* is cut off/);
+    });
   });
 });
