@@ -73,6 +73,7 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
     items.map((i) => i.index),
   );
   const limit = pLimit(deps.concurrency);
+  const invocation = { started: 0 };
   const processed = await Promise.all(
     items.map((item) =>
       alreadyDone.has(item.index)
@@ -80,7 +81,7 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
             outcome: { index: item.index, key: item.key, status: "skipped", ms: 0 } as ImageOutcome,
             completed: false,
           }
-        : limit(() => processImage(deps, slice, item)),
+        : limit(() => processImage(deps, slice, item, invocation)),
     ),
   );
   const images = processed.map((p) => p.outcome);
@@ -109,11 +110,16 @@ async function processImage(
   deps: WorkerDeps,
   slice: SliceMessage,
   item: SliceItem,
+  invocation: { started: number },
 ): Promise<{ outcome: ImageOutcome; completed: boolean }> {
   const { config, s3, ledger } = deps;
-  if (item.key !== undefined && deps.remainingMs && deps.remainingMs() < config.handbackMarginMs) {
+  // Every invocation starts at least one image, so a slice handed back again and again still progresses.
+  const late =
+    invocation.started > 0 && deps.remainingMs !== undefined && deps.remainingMs() < config.handbackMarginMs;
+  if (item.key !== undefined && late) {
     return { outcome: { index: item.index, key: item.key, status: "handed-back", ms: 0 }, completed: false };
   }
+  invocation.started += 1;
   const started = performance.now();
   let failure: ImageFailure | undefined;
   try {
