@@ -1,0 +1,99 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { otherLoadShare, systemCpuMs } from "./cpu-usage.js";
+import type { BaselineResult } from "./result.js";
+import { summarize } from "./stats.js";
+
+export type BaselineMessage = { type: "job"; index: number; path: string } | { type: "end" };
+export type BaselineReply =
+  | { type: "ready" }
+  | { type: "result"; index: number; ms: number; bytes: number; error?: string }
+  | { type: "finished"; cpuMs: number; rssBytes: number };
+
+// Compiled entry point; this module runs from src/ (tests) or dist/, both one level below the package.
+const ENTRY = fileURLToPath(new URL("../dist/baseline-process.js", import.meta.url));
+
+/**
+ * Pure resizing of the same originals at the pipeline's parallelism, as the yardstick for the overhead
+ * ratio: `processes` processes with `inFlight` images each, pulling the next original from a shared
+ * queue as an image finishes, with no S3, SNS or Redis in the way.
+ */
+export async function runBaseline(
+  files: ReadonlyArray<{ path: string }>,
+  processes: number,
+  inFlight: number,
+  onProgress: (resized: number) => void = () => {},
+): Promise<BaselineResult> {
+  const children = await Promise.all(Array.from({ length: processes }, startChild));
+  const images: BaselineResult["images"] = [];
+  const failures: string[] = [];
+  let next = 0;
+  let lastResultAt = 0;
+  // Machine-wide only: a process that ran out of work has already exited when the last one finishes,
+  // so the processes' own CPU comes from their reports instead.
+  const before = systemCpuMs();
+  let after: ReturnType<typeof systemCpuMs>;
+  const started = performance.now();
+  const feed = (child: ChildProcess) => {
+    const index = next++;
+    const file = files[index];
+    child.send(file ? ({ type: "job", index, path: file.path } satisfies BaselineMessage) : { type: "end" });
+  };
+  const finished = children.map(
+    (child) =>
+      new Promise<{ cpuMs: number }>((resolve, reject) => {
+        child.on("message", (raw) => {
+          const reply = raw as BaselineReply;
+          if (reply.type === "result") {
+            lastResultAt = performance.now();
+            if (reply.error) failures.push(`image ${reply.index}: ${reply.error}`);
+            else images.push({ index: reply.index, ms: reply.ms, bytes: reply.bytes });
+            onProgress(images.length + failures.length);
+            if (images.length + failures.length === files.length) after = systemCpuMs();
+            feed(child);
+          } else if (reply.type === "finished") resolve({ cpuMs: reply.cpuMs });
+        });
+        child.once("exit", (code) =>
+          reject(new Error(`A baseline process exited (code ${code}) before it reported its CPU time.`)),
+        );
+      }),
+  );
+  for (let lane = 0; lane < inFlight; lane++) for (const child of children) feed(child);
+  const cpu = await Promise.all(finished);
+  if (failures.length > 0) {
+    throw new Error(
+      `Pure resizing failed for ${failures.length} of ${files.length} originals, so the baseline is incomplete: ${failures.slice(0, 3).join("; ")}. ` +
+        "The corpus should hold only valid JPEGs; delete its cache folder to regenerate it.",
+    );
+  }
+  const cpuMs = cpu.reduce((sum, c) => sum + c.cpuMs, 0);
+  const otherLoad = otherLoadShare(before, after, cpuMs);
+  images.sort((a, b) => a.index - b.index);
+  return {
+    processes,
+    inFlightPerProcess: inFlight,
+    wallMs: lastResultAt - started,
+    cpuMs,
+    cpuMsPerImage: cpuMs / images.length,
+    otherLoadShare: otherLoad ?? null,
+    perImageMs: summarize(images.map((i) => i.ms)),
+    images,
+  };
+}
+
+function startChild(): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(ENTRY, [], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    child.once("message", () => resolve(child));
+    child.once("error", (error) =>
+      reject(new Error(`The baseline process could not start: ${error.message}`, { cause: error })),
+    );
+    child.once("exit", (code) =>
+      reject(
+        new Error(
+          `The baseline process exited (code ${code}) before it was ready. Is ${ENTRY} built? Run \`pnpm --filter @thumbs/load-test build\`.`,
+        ),
+      ),
+    );
+  });
+}

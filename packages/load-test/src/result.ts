@@ -1,0 +1,137 @@
+import type { Summary } from "./stats.js";
+
+/** One image as the workers reported it (the final outcome when a slice was delivered twice). */
+export interface ImageRecord {
+  index: number;
+  key: string | null;
+  /** As the worker reports it (ImageOutcome.status); deferred and handed-back images come back in a follow-up slice. */
+  status: "done" | "failed" | "skipped" | "deferred" | "handed-back";
+  failureClass?: string | undefined;
+  /** The worker's own wall time for fetch + sniff + resize + store of this image. */
+  ms: number;
+  lane: string;
+  sliceIndex: number;
+}
+
+/** One delivery of one slice to one worker, placed on the run's clock (0 = order-completed). */
+export interface SliceRecord {
+  lane: string;
+  sliceIndex: number;
+  startMs: number;
+  endMs: number;
+  /** The handler's own time for the slice (SliceReport.ms). */
+  ms: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  /** Transient failures re-queued, and images handed back unstarted near the time limit. */
+  deferred: number;
+  handedBack: number;
+}
+
+/** A worker process (local) or a Lambda execution environment, i.e. one log stream (AWS). */
+export interface LaneRecord {
+  lane: string;
+  slices: number;
+  images: number;
+  /** Σ of its slice deliveries' durations: the time it was handling a slice. */
+  busyMs: number;
+  peakRssBytes: number | null;
+}
+
+/** CPU the pipeline's own processes used during a run, and how busy the rest of the machine was. */
+export interface CpuAccount {
+  /** Worker processes + the load test's process (fauxqs, coordinator) + Redis, in ms. */
+  totalMs: number;
+  workersMs: number;
+  parentMs: number;
+  redisMs: number | null;
+  /** Share of the machine's CPU capacity other processes used meanwhile (0 = otherwise idle). */
+  otherLoadShare: number | null;
+}
+
+export interface RunResult {
+  /** "local", or "cold" / "warm" on AWS. */
+  label: string;
+  orderId: string;
+  status: string;
+  total: number;
+  done: number;
+  failed: number;
+  slicesPlanned: number;
+  /** Order-completed emitted → completion signal observed. */
+  wallMs: number;
+  /** Which signal ended the wall-time measurement. */
+  wallSource: string;
+  throughput: { imagesPerSecond: number; megabytesPerSecond: number };
+  perImageMs: Summary;
+  perSliceMs: Summary;
+  lanes: LaneRecord[];
+  sliceFailures: Array<{ lane: string; error: string; startMs: number; endMs: number }>;
+  errorsByClass: Record<string, number>;
+  errorSamples: Array<{ key: string; class: string; message: string }>;
+  images: ImageRecord[];
+  /** AWS: per-image times from the workers' ImageMs metric (no per-image outcomes are logged there). */
+  imageMsSamples?: number[] | undefined;
+  slices: SliceRecord[];
+  /** Local runs on Linux: the CPU the pipeline used (see CpuAccount). */
+  cpu?: CpuAccount | undefined;
+  /** The counts add up: done + failed == total == images reported. */
+  consistency: { ok: boolean; notes: string[] };
+}
+
+/** Pure resizing of the same originals from memory: no S3, no SNS, no Redis. */
+export interface BaselineResult {
+  processes: number;
+  /** Images in flight per process: the same as the pipeline's workers. */
+  inFlightPerProcess: number;
+  wallMs: number;
+  /** CPU time (user + system) of the baseline processes. */
+  cpuMs: number;
+  cpuMsPerImage: number;
+  /** Share of the machine's CPU capacity other processes used meanwhile (null without /proc). */
+  otherLoadShare: number | null;
+  perImageMs: Summary;
+  images: Array<{ index: number; ms: number; bytes: number }>;
+}
+
+export interface OverheadResult {
+  ratio: number;
+  goal: number;
+  verdict: "PASS" | "MISS";
+  /** Cross-check: pipeline wall ÷ the baseline's own wall time. */
+  wallOverBaselineWall: number;
+  /**
+   * CPU the pipeline's processes used ÷ CPU pure resizing used, for the same images: unlike the wall
+   * ratio, not stretched when other processes share the cores. Null without /proc.
+   */
+  cpuRatio: number | null;
+  /** Set when other processes used enough of the machine to distort the wall-time ratio. */
+  warning?: string | undefined;
+  definition: string;
+}
+
+export interface LoadTestResult {
+  version: 1;
+  target: "local" | "aws";
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; totalMemoryBytes: number; node: string; platform: string };
+  config: {
+    images: number;
+    seed: string;
+    megapixels: number;
+    sizeMb: number;
+    detail: number;
+    workers: number | null;
+    concurrencyPerWorker: number | null;
+    sliceSize: number;
+    workerMemoryMb?: number | undefined;
+    stackName?: string | undefined;
+  };
+  corpus: { dir: string; images: number; totalBytes: number; meanBytes: number; detailSource: string };
+  runs: RunResult[];
+  baseline?: BaselineResult | undefined;
+  overhead?: OverheadResult | undefined;
+  /** AWS only: how the cold run was forced and where the timings came from. */
+  notes: string[];
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
+import { analyzeRun } from "./analyze.js";
+import { runBaseline } from "./baseline.js";
+import { loadTestCorpus } from "./corpus.js";
+import { bytes } from "./format.js";
+import { runLocalOrder } from "./local-run.js";
+import { compactTimestamp, machineInfo, writeReports } from "./output.js";
+import { overheadRatio } from "./overhead.js";
+import type { Progress } from "./progress.js";
+import { renderTextReport } from "./report-text.js";
+import type { LoadTestResult } from "./result.js";
+
+export interface LocalLoadTestOptions {
+  images: number;
+  seed: string;
+  megapixels: number;
+  sizeMb: number;
+  detail?: number | undefined;
+  workers: number;
+  concurrencyPerWorker: number;
+  sliceSize: number;
+  cacheDir: string;
+  outDir: string;
+  baseline: boolean;
+  timeoutMs: number;
+  orderId?: string | undefined;
+}
+
+/**
+ * `pnpm load-test`: generates (or reuses) the order, runs it through the local pipeline, measures
+ * pure resizing of the same originals, and writes the JSON and HTML reports.
+ */
+export async function runLocalLoadTest(
+  options: LocalLoadTestOptions,
+  progress: Progress,
+): Promise<{ result: LoadTestResult; files: { json: string; html: string }; lines: string[] }> {
+  const startedAt = new Date();
+  const orderId = options.orderId ?? `lt-${compactTimestamp(startedAt)}-${randomUUID().slice(0, 6)}`;
+  progress.status(
+    `Preparing ${options.images} photo-like JPEGs (~${options.megapixels} MP, ${options.detail === undefined ? `mean ~${options.sizeMb} MB` : `detail ${options.detail}`}; cached in ${options.cacheDir}; generated once, which takes a few minutes for 1,000)…`,
+  );
+  const corpus = await loadTestCorpus({ ...options }, progress.status);
+  progress.status(
+    `Corpus: ${corpus.files.length} images, ${bytes(corpus.totalBytes)} in ${corpus.dir} (detail ${corpus.detail}, ${corpus.detailSource})`,
+  );
+
+  const observation = await runLocalOrder(corpus, { ...options, orderId }, progress);
+  const run = analyzeRun(observation);
+
+  let baseline: LoadTestResult["baseline"];
+  let overhead: LoadTestResult["overhead"];
+  if (options.baseline) {
+    // After the pipeline has stopped, so the baseline has the machine to itself, as the pipeline had.
+    progress.status(
+      `Pure resizing of the same originals: ${options.workers} processes × ${options.concurrencyPerWorker} images in flight…`,
+    );
+    progress.start("Baseline", corpus.files.length);
+    baseline = await runBaseline(corpus.files, options.workers, options.concurrencyPerWorker, (n) =>
+      progress.update(n),
+    );
+    progress.stop();
+    overhead = overheadRatio({
+      pipelineWallMs: run.wallMs,
+      lanes: options.workers * options.concurrencyPerWorker,
+      baselineImageMs: baseline.images.map((i) => i.ms),
+      baselineWallMs: baseline.wallMs,
+      pipelineCpuMs: run.cpu?.totalMs,
+      baselineCpuMs: baseline.cpuMs,
+      otherLoad: [run.cpu?.otherLoadShare, baseline.otherLoadShare],
+    });
+  }
+
+  const result: LoadTestResult = {
+    version: 1,
+    target: "local",
+    startedAt: startedAt.toISOString(),
+    machine: machineInfo(),
+    config: {
+      images: options.images,
+      seed: options.seed,
+      megapixels: options.megapixels,
+      sizeMb: options.sizeMb,
+      detail: corpus.detail,
+      workers: options.workers,
+      concurrencyPerWorker: options.concurrencyPerWorker,
+      sliceSize: options.sliceSize,
+    },
+    corpus: {
+      dir: resolve(corpus.dir),
+      images: corpus.files.length,
+      totalBytes: corpus.totalBytes,
+      meanBytes: corpus.totalBytes / Math.max(1, corpus.files.length),
+      detailSource: corpus.detailSource,
+    },
+    runs: [run],
+    baseline,
+    overhead,
+    notes: [
+      "Peak RSS is the largest resident set size a worker process reported at the end of a slice.",
+      "Locally fauxqs (S3/SNS/SQS) runs in the load test's own process and Redis beside it, on the same cores as the workers: their CPU is part of the measured overhead.",
+    ],
+  };
+  const files = await writeReports(options.outDir, result);
+  return { result, files, lines: renderTextReport(result) };
+}
