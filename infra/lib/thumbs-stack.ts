@@ -1,3 +1,4 @@
+import { imageConcurrency, LAMBDA_MB_PER_VCPU, threadpoolSize } from "@thumbs/worker";
 import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { EventBus, type IEventBus, Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -119,6 +120,13 @@ export class ThumbsStack extends Stack {
         // Hand-backs near the time limit and Transient re-queues go back to the slice topic.
         SLICE_TOPIC_ARN: sliceTopic.topicArn,
         ...optional("CONCURRENCY", config.worker.concurrency),
+        // libuv's pool caps how many sharp pipelines run at once (default 4), and it is sized before
+        // the handler runs, so it is set here, from the same rule the worker uses for images in flight.
+        UV_THREADPOOL_SIZE: String(
+          threadpoolSize(
+            config.worker.concurrency ?? imageConcurrency(config.worker.memoryMb / LAMBDA_MB_PER_VCPU),
+          ),
+        ),
       },
       asyncInvoke: { ...asyncRetries, onFailure: new SqsDestination(workerFailures) },
     });

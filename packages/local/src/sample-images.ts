@@ -1,5 +1,5 @@
 import { createCipheriv, createHash } from "node:crypto";
-import sharp from "sharp";
+import sharp, { type OverlayOptions } from "sharp";
 
 /**
  * Deterministic pseudo-random bytes: AES-256-CTR over zeros, keyed by the seed. Same seed, same bytes,
@@ -20,6 +20,12 @@ export interface PhotoSpec {
   quality?: number;
   /** Texture strength: higher → more detail → larger file (default 1). */
   detail?: number;
+  /**
+   * Mid-scale structure, 0-1 (default 0 = none): soft blotches and hard-edged blocks at several
+   * scales, so the image still has detail after a 3-8× reduction, as a real photo does (fine grain
+   * alone averages away, leaving thumbnails unrealistically cheap to encode).
+   */
+  texture?: number;
 }
 
 /**
@@ -27,7 +33,7 @@ export interface PhotoSpec {
  * compresses and decodes like a camera photo rather than like a flat test card or pure noise.
  */
 export async function photoLikeJpeg(spec: PhotoSpec): Promise<Buffer> {
-  const { seed, width, height, quality = 88, detail = 1 } = spec;
+  const { seed, width, height, quality = 88, detail = 1, texture = 0 } = spec;
   const gridW = 12;
   const gridH = 9;
   const colours = seededBytes(`${seed}:colours`, gridW * gridH * 3);
@@ -42,11 +48,41 @@ export async function photoLikeJpeg(spec: PhotoSpec): Promise<Buffer> {
     .raw()
     .toBuffer();
   let image = sharp(field, { raw: { width, height, channels: 3 } }).composite([
+    ...(texture > 0 ? await textureLayers(seed, width, height, texture) : []),
     { input: grain, raw: { width: tile, height: tile, channels: 1 }, tile: true, blend: "soft-light" },
   ]);
   image = image.jpeg({ quality, chromaSubsampling: "4:2:0" });
   if (spec.orientation) image = image.withMetadata({ orientation: spec.orientation });
   return image.toBuffer();
+}
+
+/** Grey layers at three scales, centred on mid-grey so "soft-light" adds structure without a colour cast. */
+async function textureLayers(
+  seed: string,
+  width: number,
+  height: number,
+  strength: number,
+): Promise<OverlayOptions[]> {
+  const amplitude = Math.min(1, strength);
+  // Cells across the width, and how each grid is enlarged: "nearest" gives the hard edges photos have.
+  const octaves = [
+    { cells: 48, kernel: "cubic" },
+    { cells: 160, kernel: "nearest" },
+    { cells: 480, kernel: "cubic" },
+  ] as const;
+  return Promise.all(
+    octaves.map(async ({ cells, kernel }, i) => {
+      const gridW = Math.min(cells, width);
+      const gridH = Math.max(1, Math.round((gridW * height) / width));
+      const values = seededBytes(`${seed}:texture${i}`, gridW * gridH);
+      for (let k = 0; k < values.length; k++) values[k] = 128 + Math.round((values[k]! - 128) * amplitude);
+      const layer = await sharp(values, { raw: { width: gridW, height: gridH, channels: 1 } })
+        .resize(width, height, { kernel, fit: "fill" })
+        .raw()
+        .toBuffer();
+      return { input: layer, raw: { width, height, channels: 1 as const }, blend: "soft-light" as const };
+    }),
+  );
 }
 
 export interface SampleImage {
@@ -60,9 +96,18 @@ export interface SampleImage {
  */
 export async function samplePhotos(
   count: number,
-  options: { seed?: string; megapixels?: number; detail?: number; offset?: number } = {},
+  options: {
+    seed?: string;
+    megapixels?: number;
+    detail?: number;
+    offset?: number;
+    /** JPEG quality of the originals (default 88). */
+    quality?: number;
+    /** Mid-scale structure (default 0), see PhotoSpec.texture. */
+    texture?: number;
+  } = {},
 ): Promise<SampleImage[]> {
-  const { seed = "thumbs", megapixels = 2, detail = 1, offset = 0 } = options;
+  const { seed = "thumbs", megapixels = 2, detail = 1, offset = 0, quality = 88, texture = 0 } = options;
   const out: SampleImage[] = [];
   for (let i = offset; i < offset + count; i++) {
     const jitter = seededBytes(`${seed}:${i}:dims`, 2);
@@ -75,6 +120,8 @@ export async function samplePhotos(
       width: landscape ? long : short,
       height: landscape ? short : long,
       detail,
+      quality,
+      texture,
       ...(i % 7 === 3 ? { orientation: 6 } : {}),
     });
     out.push({ name: `photo-${String(i).padStart(5, "0")}.jpg`, data });

@@ -7,6 +7,7 @@ import {
   planOrder,
 } from "@thumbs/coordinator";
 import { createRedis, OrderLedger } from "@thumbs/core";
+import { threadpoolSize } from "@thumbs/worker";
 import type { Redis } from "ioredis";
 import { type Emulator, type EmulatorResources, startEmulator } from "./emulator.js";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
@@ -76,6 +77,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     THUMBNAIL_BUCKET: emulator.resources.thumbnailBucket,
     SLICE_QUEUE_URL: emulator.queueUrl,
     CONCURRENCY: String(options.concurrencyPerWorker ?? 2),
+    // As on Lambda (infra sets it too): libuv sizes its pool once, before the handler runs.
+    UV_THREADPOOL_SIZE: String(threadpoolSize(options.concurrencyPerWorker ?? 2)),
     POWERTOOLS_METRICS_DISABLED: "true",
     // Per-image failures are reported by the ledger; worker logs would only repeat them locally.
     POWERTOOLS_LOG_LEVEL: "ERROR",

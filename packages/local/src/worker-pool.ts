@@ -33,6 +33,9 @@ export async function startWorkerPool(count: number, env: Record<string, string>
   const spawnOne = (): Promise<ChildProcess> =>
     new Promise((resolve, reject) => {
       const child = fork(ENTRY, [], {
+        // A plain Node, as on Lambda: not the parent's flags (a test runner's `--conditions=source`
+        // would make the compiled worker import TypeScript sources).
+        execArgv: [],
         env: { ...process.env, ...env },
         stdio: ["ignore", "ignore", "inherit", "ipc"],
       });

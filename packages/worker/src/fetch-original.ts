@@ -1,10 +1,13 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import { classifyS3Error, ImageFailure } from "@thumbs/core";
 
+type Body = AsyncIterable<Uint8Array> & { destroy?: () => void };
+
 /**
  * Downloads one original into memory, refusing anything over `maxBytes` before reading its body.
- * A buffer, not a stream into sharp: sharp gathers a stream into one buffer before decoding anyway,
- * and a buffer lets the worker sniff the format first.
+ * A buffer, not a stream into sharp: sharp gathers a stream into one buffer before decoding anyway
+ * (JPEG shrink-on-load needs the whole file), and a buffer lets the worker sniff the format first.
+ * The body is streamed into that one buffer as it arrives, so the original is held once (see readBody).
  */
 export async function fetchOriginal(
   s3: S3Client,
@@ -18,24 +21,63 @@ export async function fetchOriginal(
   } catch (error) {
     throw classifyS3Error(error, "read");
   }
-  const body = response.Body as
-    | (NodeJS.ReadableStream & { transformToByteArray(): Promise<Uint8Array>; destroy?: () => void })
-    | undefined;
+  const body = response.Body as Body | undefined;
   if (response.ContentLength !== undefined && response.ContentLength > maxBytes) {
     body?.destroy?.();
-    throw new ImageFailure(
-      "TooLarge",
-      `The original is ${formatBytes(response.ContentLength)}, over the ${formatBytes(maxBytes)} limit (MAX_INPUT_BYTES).`,
-    );
+    throw tooLarge(response.ContentLength, maxBytes);
   }
   if (!body) return Buffer.alloc(0);
   try {
-    const bytes = await body.transformToByteArray();
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return await readBody(body, response.ContentLength, maxBytes);
   } catch (error) {
-    throw classifyS3Error(error, "read");
+    body.destroy?.();
+    throw error instanceof ImageFailure ? error : classifyS3Error(error, "read");
   }
 }
+
+/**
+ * Copies the body's chunks into one buffer of the declared length as they arrive. The SDK's
+ * transformToByteArray() keeps every chunk and then concatenates them, holding the original twice at
+ * its peak. Without a declared length (some S3-compatible stores), chunks are kept, but reading stops
+ * as soon as they pass `maxBytes`.
+ */
+async function readBody(body: Body, declared: number | undefined, maxBytes: number): Promise<Buffer> {
+  if (declared === undefined) {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of body) {
+      total += chunk.byteLength;
+      if (total > maxBytes) throw tooLarge(total, maxBytes, "at least ");
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, total);
+  }
+  const out = Buffer.allocUnsafe(declared);
+  let at = 0;
+  for await (const chunk of body) {
+    if (at + chunk.byteLength > declared) {
+      throw new ImageFailure(
+        "Transient",
+        `S3 sent more than the ${declared} bytes its Content-Length declared: retry the image.`,
+      );
+    }
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  if (at !== declared) {
+    throw new ImageFailure(
+      "Transient",
+      `S3 ended the body after ${at} of ${declared} bytes: retry the image.`,
+    );
+  }
+  return out;
+}
+
+const tooLarge = (bytes: number, maxBytes: number, qualifier = "") =>
+  new ImageFailure(
+    "TooLarge",
+    `The original is ${qualifier}${formatBytes(bytes)}, over the ${formatBytes(maxBytes)} limit (MAX_INPUT_BYTES).`,
+  );
 
 const formatBytes = (n: number): string =>
   n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`;
