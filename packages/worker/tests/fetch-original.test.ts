@@ -1,0 +1,65 @@
+import { Readable } from "node:stream";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { ImageFailure } from "@thumbs/core";
+import { describe, expect, it } from "vitest";
+import { fetchOriginal } from "../src/fetch-original.js";
+
+/** A stand-in S3 client answering GetObject with the given chunks (the integration suites use fauxqs). */
+const s3With = (chunks: Buffer[], contentLength: number | undefined, failWith?: Error): S3Client =>
+  ({
+    send: async () => {
+      if (failWith) throw failWith;
+      return { Body: Readable.from(chunks), ContentLength: contentLength };
+    },
+  }) as unknown as S3Client;
+
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error("expected a failure");
+    },
+    (error: ImageFailure) => error,
+  );
+
+describe("fetchOriginal", () => {
+  const chunks = [Buffer.from("abc"), Buffer.from("defg"), Buffer.from("h")];
+
+  it("assembles the chunks into one buffer of the declared length", async () => {
+    expect((await fetchOriginal(s3With(chunks, 8), "b", "k", 100)).toString()).toBe("abcdefgh");
+  });
+
+  it("reads a body without a declared length", async () => {
+    expect((await fetchOriginal(s3With(chunks, undefined), "b", "k", 100)).toString()).toBe("abcdefgh");
+  });
+
+  it("refuses an original over the limit from its Content-Length, before reading it", async () => {
+    const failure = await failureOf(fetchOriginal(s3With(chunks, 8), "b", "k", 5));
+    expect(failure.failureClass).toBe("TooLarge");
+    expect(failure.message).toMatch(/MAX_INPUT_BYTES/);
+  });
+
+  it("stops reading a body without a length once it passes the limit", async () => {
+    const failure = await failureOf(fetchOriginal(s3With(chunks, undefined), "b", "k", 5));
+    expect(failure).toMatchObject({ failureClass: "TooLarge" });
+    expect(failure.message).toMatch(/at least/);
+  });
+
+  it.each([
+    ["short", 10, /after 8 of 10 bytes/],
+    ["long", 6, /more than the 6 bytes/],
+  ])("treats a %s body as Transient", async (_, declared, message) => {
+    const failure = await failureOf(fetchOriginal(s3With(chunks, declared), "b", "k", 100));
+    expect(failure.failureClass).toBe("Transient");
+    expect(failure.message).toMatch(message);
+  });
+
+  it("classifies a missing object as NotFound", async () => {
+    const missing = Object.assign(new Error("NoSuchKey"), {
+      name: "NoSuchKey",
+      $metadata: { httpStatusCode: 404 },
+    });
+    expect((await failureOf(fetchOriginal(s3With([], 0, missing), "b", "k", 100))).failureClass).toBe(
+      "NotFound",
+    );
+  });
+});
