@@ -10,7 +10,7 @@ import {
 } from "@thumbs/local";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testStack, uniqueOrderId } from "./helpers/stack.js";
+import { slicesReported, testStack, uniqueOrderId } from "./helpers/stack.js";
 
 describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", () => {
   let stack: LocalStack;
@@ -54,6 +54,7 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     ]);
     await stack.emitOrderCompleted({ orderId, bucket, keys: [...keys, key("missing.jpg")] });
     await awaitOrder(stack.ledger, orderId, { timeoutMs: 60_000 });
+    await slicesReported(stack, 2);
     admin = await startAdminServer(stack);
   });
   afterAll(async () => {

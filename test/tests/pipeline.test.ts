@@ -13,7 +13,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capturePublishBatches } from "./helpers/capture.js";
 import { displayedSize, meanColour } from "./helpers/images.js";
-import { testStack, uniqueOrderId } from "./helpers/stack.js";
+import { slicesReported, testStack, uniqueOrderId } from "./helpers/stack.js";
 
 /** A landscape image, red on the left and blue on the right, stored with EXIF orientation 6 (90° CW). */
 async function orientedImage(): Promise<Buffer> {
@@ -61,6 +61,7 @@ describe("the pipeline, end to end (keys listing, 52 images of which 4 broken)",
       keys: [...keys, missing],
     });
     await awaitOrder(stack.ledger, orderId, { timeoutMs: 90_000 });
+    await slicesReported(stack, 7);
   });
   afterAll(() => stack?.stop());
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createRedis } from "@thumbs/core";
 import { type LocalStack, type LocalStackOptions, type RedisHandle, startLocalStack } from "@thumbs/local";
 import type { Redis } from "ioredis";
-import { inject } from "vitest";
+import { inject, vi } from "vitest";
 
 /** The run's shared Redis, as a handle the local stack will not stop. */
 export const sharedRedis = (): RedisHandle => ({
@@ -24,3 +24,14 @@ export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> 
 export const testRedis = (): Redis => createRedis(inject("redisUrl"));
 
 export const uniqueOrderId = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
+
+/** Waits for the workers' slice reports: a worker reports a slice only after its last outcome is recorded. */
+export function slicesReported(stack: LocalStack, count: number): Promise<void> {
+  return vi.waitFor(
+    () => {
+      const reported = stack.workers.events.filter((e) => e.type === "slices").length;
+      if (reported < count) throw new Error(`${reported} of ${count} slice reports so far`);
+    },
+    { timeout: 30_000, interval: 20 },
+  );
+}
