@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type SampleImage, samplePhotos } from "./sample-images.js";
+import { generationLimit, type SampleImage, samplePhoto, samplePhotoName } from "./sample-images.js";
 
 /**
  * Generated photo sets are cached on disk by their parameters, so the demo, the load test and the
@@ -20,16 +20,23 @@ export async function cachedPhotos(
   );
   if (!exists) {
     await mkdir(dir, { recursive: true });
-    // Generate in chunks so a 1,000-image corpus never sits in memory at once.
-    for (let start = 0; start < count; start += 50) {
-      const chunk = await samplePhotos(Math.min(50, count - start), {
-        seed,
-        megapixels,
-        detail,
-        offset: start,
-      });
-      await Promise.all(chunk.map((image) => writeFile(join(dir, image.name), image.data)));
-    }
+    // Resumable: photos already on disk (from an interrupted run) are kept; each new one is written
+    // under a temporary name and renamed, so a file with the final name is always whole.
+    const present = new Set(await readdir(dir));
+    const missing = Array.from({ length: count }, (_, i) => i).filter(
+      (i) => !present.has(samplePhotoName(i)),
+    );
+    const limit = generationLimit();
+    await Promise.all(
+      missing.map((i) =>
+        limit(async () => {
+          const image = await samplePhoto(i, { seed, megapixels, detail });
+          const partial = join(dir, `.${image.name}.partial`);
+          await writeFile(partial, image.data);
+          await rename(partial, join(dir, image.name));
+        }),
+      ),
+    );
     await writeFile(marker, "");
   }
   const files = (await readdir(dir)).filter((name) => !name.startsWith(".")).sort();

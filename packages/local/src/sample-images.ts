@@ -1,4 +1,6 @@
 import { createCipheriv, createHash } from "node:crypto";
+import { availableParallelism } from "node:os";
+import pLimit from "p-limit";
 import sharp, { type OverlayOptions } from "sharp";
 
 /**
@@ -90,44 +92,58 @@ export interface SampleImage {
   data: Buffer;
 }
 
+export interface SampleOptions {
+  seed?: string;
+  megapixels?: number;
+  detail?: number;
+  /** JPEG quality of the originals (default 88). */
+  quality?: number;
+  /** Mid-scale structure (default 0), see PhotoSpec.texture. */
+  texture?: number;
+}
+
+/** The file name of photo `index` in a sample set. */
+export const samplePhotoName = (index: number): string => `photo-${String(index).padStart(5, "0")}.jpg`;
+
 /**
- * A deterministic set of photo-like JPEGs of mixed sizes around `megapixels`; every 7th carries an
- * EXIF orientation (6 = rotate 90°), as phone photos often do.
+ * Photo `index` of a deterministic set of photo-like JPEGs of mixed sizes around `megapixels`; every
+ * 7th carries an EXIF orientation (6 = rotate 90°), as phone photos often do. Each photo depends only
+ * on the seed and its index, so a set can be generated in any order, or resumed.
  */
+export async function samplePhoto(index: number, options: SampleOptions = {}): Promise<SampleImage> {
+  const { seed = "thumbs", megapixels = 2, detail = 1, quality = 88, texture = 0 } = options;
+  const jitter = seededBytes(`${seed}:${index}:dims`, 2);
+  const mp = megapixels * (0.75 + (jitter[0]! / 255) * 0.5);
+  const landscape = jitter[1]! % 3 !== 0;
+  const long = Math.round(Math.sqrt((mp * 1e6 * 4) / 3));
+  const short = Math.round((long * 3) / 4);
+  const data = await photoLikeJpeg({
+    seed: `${seed}:${index}`,
+    width: landscape ? long : short,
+    height: landscape ? short : long,
+    detail,
+    quality,
+    texture,
+    ...(index % 7 === 3 ? { orientation: 6 } : {}),
+  });
+  return { name: samplePhotoName(index), data };
+}
+
+/** Photos `offset` … `offset + count - 1` of a sample set (see samplePhoto), one per core at a time. */
 export async function samplePhotos(
   count: number,
-  options: {
-    seed?: string;
-    megapixels?: number;
-    detail?: number;
-    offset?: number;
-    /** JPEG quality of the originals (default 88). */
-    quality?: number;
-    /** Mid-scale structure (default 0), see PhotoSpec.texture. */
-    texture?: number;
-  } = {},
+  options: SampleOptions & { offset?: number } = {},
 ): Promise<SampleImage[]> {
-  const { seed = "thumbs", megapixels = 2, detail = 1, offset = 0, quality = 88, texture = 0 } = options;
-  const out: SampleImage[] = [];
-  for (let i = offset; i < offset + count; i++) {
-    const jitter = seededBytes(`${seed}:${i}:dims`, 2);
-    const mp = megapixels * (0.75 + (jitter[0]! / 255) * 0.5);
-    const landscape = jitter[1]! % 3 !== 0;
-    const long = Math.round(Math.sqrt((mp * 1e6 * 4) / 3));
-    const short = Math.round((long * 3) / 4);
-    const data = await photoLikeJpeg({
-      seed: `${seed}:${i}`,
-      width: landscape ? long : short,
-      height: landscape ? short : long,
-      detail,
-      quality,
-      texture,
-      ...(i % 7 === 3 ? { orientation: 6 } : {}),
-    });
-    out.push({ name: `photo-${String(i).padStart(5, "0")}.jpg`, data });
-  }
-  return out;
+  const { offset = 0, ...rest } = options;
+  const limit = generationLimit();
+  return Promise.all(Array.from({ length: count }, (_, k) => limit(() => samplePhoto(offset + k, rest))));
 }
+
+/**
+ * One photo per core at a time: a process that imported the worker runs libvips single-threaded
+ * (resize.ts), and a 1,000-image corpus generated one by one took half an hour on two cores.
+ */
+export const generationLimit = () => pLimit(availableParallelism());
 
 /** Broken inputs every demo and test should survive: each must end as one classified error record. */
 export async function brokenSamples(
