@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { connectRedis, OrderLedger } from "@thumbs/core";
+import { createWorkerS3 } from "@thumbs/worker";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { createAdminApi } from "./api.js";
 import { loadApiConfig } from "./config.js";
@@ -12,7 +12,8 @@ const ledger = new OrderLedger(redis, {
   keyPrefix: config.redis.keyPrefix,
   ttlSeconds: config.redis.ttlSeconds,
 });
-const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
+// The worker's client: on-demand thumbnails fetch originals and store thumbnails as the worker does.
+const s3 = createWorkerS3({ forcePathStyle: config.s3ForcePathStyle, concurrency: 2 });
 const sns = new SNSClient({});
 const logger = new Logger({ serviceName: "thumbs-error-consumer" });
 // On AWS the Function URL / HTTP API authorizes with IAM before the function runs.

@@ -5,11 +5,19 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
  * The worker's S3 client. Endpoints come from the SDK's own settings (AWS_ENDPOINT_URL for the local
  * emulator). Timeouts bound every request so a stalled connection cannot hang an image; keep-alive
  * sockets are sized for the images in flight (each does one GET and up to four PUTs at once).
+ *
+ * Response checksums are validated only when a request asks for them (WHEN_REQUIRED). By default the
+ * SDK asks S3 for the stored checksum of every GetObject and recomputes it over the body on the main
+ * thread; S3 now stores CRC64NVME for new uploads, which the SDK computes in JavaScript without the
+ * optional CRT: 5 ms per 1.2 MB original (measured here), ~12% on top of the ~40 ms resize, for
+ * bytes TLS has already protected in transit and that a decode would reject if damaged at rest.
+ * Uploads keep their checksum (CRC32 over a thumbnail costs ~0.04 ms).
  */
 export function createWorkerS3(options: { forcePathStyle: boolean; concurrency: number }): S3Client {
   return new S3Client({
     forcePathStyle: options.forcePathStyle,
     maxAttempts: 4,
+    responseChecksumValidation: "WHEN_REQUIRED",
     requestHandler: new NodeHttpHandler({
       connectionTimeout: 3_000,
       requestTimeout: 20_000,
