@@ -45,18 +45,27 @@ const JPEG_OPTIONS = { progressive: false, chromaSubsampling: "4:2:0", optimiseC
 const LARGEST_KERNEL = "linear";
 
 /**
- * Makes every thumbnail of `spec` from one decode of `input`.
+ * Makes every thumbnail of `spec`, decoding the original once.
  *
- * The largest size is made first, straight from the original: libvips then shrinks JPEG and WebP on
- * load (decoding at 1/2, 1/4 or 1/8 scale) as far as that size allows, orients it from EXIF, converts
- * it to sRGB using any embedded ICC profile, and flattens transparency for JPEG. Its pixels stay in
- * memory, and every smaller size is resized from them: far fewer pixels than a second decode, and
- * from an image already at least as sharp as the smaller size needs.
+ * The largest size is made and encoded in one pipeline straight from the original: libvips shrinks
+ * JPEG and WebP on load (decoding at 1/2, 1/4 or 1/8 scale) as far as that size allows, orients it
+ * from EXIF, converts it to sRGB using any embedded ICC profile, and flattens transparency for JPEG.
+ * Every smaller size is then made from that encoded largest size, which decodes with shrink-on-load
+ * again (1024 → 256 px is a 1/4-scale JPEG decode: a few thousand pixels, no resampling left to do).
  *
- * Alternatives measured and not kept (docs/PERFORMANCE.md has the numbers): encoding the large size
- * in the decode pipeline and re-decoding it for the small one (no faster, and a second generation of
- * JPEG loss), random access instead of sequential read (within noise, and it holds the whole decoded
- * original), cubic or lanczos2 for the large size (between linear and lanczos3 in cost).
+ * Why not keep the largest size's raw pixels for the smaller ones (the previous scheme)? It reads
+ * the same in a microbenchmark (−1.7 ms per image here), but in the worker the 2.4 MB raw buffer
+ * handed back to JavaScript per image, and the third sharp pipeline, cost main-thread time and
+ * garbage collection: the load test measured 11% less worker CPU and 10% less wall time without them
+ * (docs/PERFORMANCE.md). The smaller sizes come from a second-generation JPEG, which the quality test
+ * bounds against one pipeline per size (within 0.5 dB of it): the largest size's artefacts are four
+ * times finer than the smaller size's pixels and average away. An original smaller than the largest
+ * size on both sides is not resized at all, so its artefacts would not average away: its smaller
+ * sizes are made from the original itself, which is small and cheap to decode again.
+ *
+ * Alternatives measured and not kept (docs/PERFORMANCE.md has the numbers): random access instead
+ * of sequential read (within noise, and it holds the whole decoded original), cubic or lanczos2 for
+ * the large size (between linear and lanczos3 in cost).
  */
 export async function makeThumbnails(
   input: Buffer,
@@ -87,15 +96,13 @@ export async function makeThumbnails(
       })
       .toColourspace("srgb");
     if (spec.format === "jpeg") base = base.flatten({ background: WHITE });
-    const decoded = await base.raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
-    const raw = {
-      raw: { width: decoded.info.width, height: decoded.info.height, channels: decoded.info.channels },
-    };
-    return await Promise.all([
-      encode(sharp(decoded.data, raw), largest, spec, limits),
-      ...smaller.map((size) =>
+    const large = await encode(base, largest, spec, limits);
+    // Strictly inside the box on both sides: the original was smaller than the largest size.
+    const notResized = large.width < largest.width && large.height < largest.height;
+    const made = await Promise.all(
+      smaller.map((size) =>
         encode(
-          sharp(decoded.data, raw).resize(size.width, size.height, {
+          smallerFrom(notResized ? input : large.data, limits, notResized).resize(size.width, size.height, {
             fit: "inside",
             withoutEnlargement: true,
           }),
@@ -104,7 +111,8 @@ export async function makeThumbnails(
           limits,
         ),
       ),
-    ]).then((made) => spec.sizes.map((s) => made.find((t) => t.size.name === s.name)!));
+    );
+    return spec.sizes.map((s) => [large, ...made].find((t) => t.size.name === s.name)!);
   } catch (error) {
     // sharp shares one libvips error buffer per process: with several images in flight a message may
     // belong to another image, so the elapsed time decides whether a "timeout" was really this one's.
@@ -113,6 +121,21 @@ export async function makeThumbnails(
       timeoutSeconds: limits.timeoutSeconds,
     });
   }
+}
+
+/** The pipeline a smaller size starts from: the encoded largest size, or a small original. */
+function smallerFrom(source: Buffer, limits: ResizeLimits, isOriginal: boolean): Sharp {
+  const pipeline = isOriginal
+    ? sharp(source, {
+        limitInputPixels: limits.maxInputPixels,
+        failOn: "error",
+        sequentialRead: true,
+        autoOrient: true,
+        pages: 1,
+      }).toColourspace("srgb")
+    : // Already oriented, sRGB and without metadata: nothing to convert.
+      sharp(source, { sequentialRead: true });
+  return pipeline.timeout({ seconds: limits.timeoutSeconds });
 }
 
 async function encode(

@@ -1,4 +1,4 @@
-import type { OutputSpec } from "@thumbs/core";
+import { DEFAULT_OUTPUT, type OutputSpec } from "@thumbs/core";
 import sharp, { type Metadata } from "sharp";
 import { describe, expect, it } from "vitest";
 import { makeThumbnails, type Thumbnail } from "../src/resize.js";
@@ -283,6 +283,29 @@ describe("makeThumbnails matches one pipeline per size", () => {
       });
     }
     await expectMatches(ours, input, SPEC);
+  });
+
+  it("matches at the production sizes, where the small size is a 1/4-scale decode of the large", async () => {
+    // Prepare
+    const input = await (await card(3000, 2250)).jpeg({ quality: 90 }).toBuffer();
+
+    // Act
+    const ours = await makeThumbnails(input, DEFAULT_OUTPUT, LIMITS);
+
+    // Assess
+    await expectMatches(ours, input, DEFAULT_OUTPUT);
+  });
+
+  it("matches for an original exactly as large as the largest size", async () => {
+    // Prepare: touching the box, so not resized, yet not strictly inside it either.
+    const input = await (await card(320, 240)).jpeg({ quality: 90 }).toBuffer();
+
+    // Act
+    const ours = await makeThumbnails(input, SPEC, LIMITS);
+
+    // Assess
+    await expectMatches(ours, input, SPEC);
+    expect(ours[0]).toMatchObject({ width: 320, height: 240 });
   });
 
   it("never enlarges an original smaller than the sizes", async () => {
