@@ -102,10 +102,14 @@ export async function makeThumbnails(
     const made = await Promise.all(
       smaller.map((size) =>
         encode(
-          smallerFrom(notResized ? input : large.data, limits, notResized).resize(size.width, size.height, {
-            fit: "inside",
-            withoutEnlargement: true,
-          }),
+          smallerFrom(notResized ? input : large.data, spec, limits, notResized).resize(
+            size.width,
+            size.height,
+            {
+              fit: "inside",
+              withoutEnlargement: true,
+            },
+          ),
           size,
           spec,
           limits,
@@ -123,19 +127,23 @@ export async function makeThumbnails(
   }
 }
 
-/** The pipeline a smaller size starts from: the encoded largest size, or a small original. */
-function smallerFrom(source: Buffer, limits: ResizeLimits, isOriginal: boolean): Sharp {
-  const pipeline = isOriginal
-    ? sharp(source, {
-        limitInputPixels: limits.maxInputPixels,
-        failOn: "error",
-        sequentialRead: true,
-        autoOrient: true,
-        pages: 1,
-      }).toColourspace("srgb")
-    : // Already oriented, sRGB and without metadata: nothing to convert.
-      sharp(source, { sequentialRead: true });
-  return pipeline.timeout({ seconds: limits.timeoutSeconds });
+/**
+ * The pipeline a smaller size starts from: the encoded largest size (already oriented, sRGB, flat
+ * and without metadata), or a small original, which gets the same treatment as the largest size.
+ */
+function smallerFrom(source: Buffer, spec: OutputSpec, limits: ResizeLimits, isOriginal: boolean): Sharp {
+  if (!isOriginal) return sharp(source, { sequentialRead: true }).timeout({ seconds: limits.timeoutSeconds });
+  let pipeline = sharp(source, {
+    limitInputPixels: limits.maxInputPixels,
+    failOn: "error",
+    sequentialRead: true,
+    autoOrient: true,
+    pages: 1,
+  })
+    .timeout({ seconds: limits.timeoutSeconds })
+    .toColourspace("srgb");
+  if (spec.format === "jpeg") pipeline = pipeline.flatten({ background: WHITE });
+  return pipeline;
 }
 
 async function encode(

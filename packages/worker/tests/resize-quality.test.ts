@@ -308,6 +308,26 @@ describe("makeThumbnails matches one pipeline per size", () => {
     expect(ours[0]).toMatchObject({ width: 320, height: 240 });
   });
 
+  it("flattens and orients the smaller sizes of an original smaller than the sizes too", async () => {
+    // Prepare: small originals take another path for their smaller sizes (see makeThumbnails).
+    const transparent = await (await card(200, 150, 4)).png().toBuffer();
+    const rotated = await (await card(150, 200))
+      .jpeg({ quality: 90 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+
+    // Act
+    const [flat, upright] = await Promise.all([
+      makeThumbnails(transparent, SPEC, LIMITS),
+      makeThumbnails(rotated, SPEC, LIMITS),
+    ]);
+
+    // Assess
+    await expectMatches(flat, transparent, SPEC);
+    await expectMatches(upright, rotated, SPEC);
+    expect(upright.map((t) => t.width > t.height)).toEqual([true, true]);
+  });
+
   it("never enlarges an original smaller than the sizes", async () => {
     // Prepare
     const input = await (await card(200, 150)).jpeg({ quality: 90 }).toBuffer();
