@@ -9,6 +9,7 @@ export type ContenderId =
   | "vipsthumbnail"
   | "pillow-right"
   | "pillow-tutorial"
+  | "pillow-resize-default"
   | "imagemagick"
   | "graphicsmagick"
   | "floor-libvips"
@@ -76,9 +77,16 @@ export function contenders(peers: Peers): Contender[] {
     },
     {
       id: "pillow-tutorial",
-      label: "Pillow as tutorials",
+      label: "Pillow as tutorials (ANTIALIAS)",
       floor: false,
       spec: pillow(peers.python, "tutorial"),
+      skipReason: INSTALL_HINTS.pillow,
+    },
+    {
+      id: "pillow-resize-default",
+      label: "Pillow resize(), default filter",
+      floor: false,
+      spec: pillow(peers.python, "tutorial-default"),
       skipReason: INSTALL_HINTS.pillow,
     },
     {
@@ -109,13 +117,16 @@ export function contenders(peers: Peers): Contender[] {
 
 /** What each row means, printed under the table. */
 export const NOTES: Record<ContenderId, string> = {
-  ours: "makeThumbnails(): one shrink-on-load decode, large from it, small from the large's pixels",
+  ours: "makeThumbnails(): one shrink-on-load decode to the encoded large size, small sizes from that",
   "naive-sharp": "sharp defaults, .rotate().resize().jpeg() once per size: two decodes",
   vipsthumbnail: "native libvips, one process per size per original (process start included)",
   "pillow-right":
     "one python3 process loops over all files (interpreter start paid once); draft()+thumbnail()",
   "pillow-tutorial":
-    "one python3 process; Image.open+resize+save per size: full decode per size, no EXIF orientation",
+    "one python3 process; Image.open+resize(size, ANTIALIAS)+save per size (ANTIALIAS is LANCZOS since " +
+    "Pillow 10): full decode per size, no EXIF orientation",
+  "pillow-resize-default":
+    "the same with resize()'s default filter (bicubic), as newer snippets write it; reported, no target",
   imagemagick:
     "`convert in -auto-orient -resize WxH> -quality 80 -strip out`, one process per size per original",
   graphicsmagick: "`gm convert` likewise, one process per size per original",
