@@ -23,7 +23,7 @@ export const USAGE = `pnpm bench [-- options]
   --images N        originals of ~1.2 MB at ~8.8 MP in the main set (default 40)
   --big N           originals of ~24 MP for the 24 MP row and the peak-RSS check (default 4)
   --megapixels X    mean megapixels of the main set (default 8.8)
-  --rounds N        timed passes per contender, best reported (default 3)
+  --rounds N        timed passes per contender, best reported (default 5)
   --cores N         processes in the all-cores run (default: available cores)
   --only a,b        run only these contenders: ours, naive-sharp, vipsthumbnail, pillow-right,
                     pillow-tutorial, pillow-resize-default, imagemagick, graphicsmagick,
@@ -36,7 +36,7 @@ const DEFAULTS: BenchArgs = {
   images: 40,
   bigImages: 4,
   megapixels: 8.8,
-  rounds: 3,
+  rounds: 5,
   cores: 0,
   only: [],
   cacheDir: undefined,
