@@ -76,40 +76,22 @@ export async function makeThumbnails(
   if (!largest) return [];
   const started = performance.now();
   try {
-    let base = sharp(input, {
-      // Checked against the header before any pixel is decoded: a decompression bomb fails as TooLarge.
-      limitInputPixels: limits.maxInputPixels,
-      // "error" rejects truncated files (Corrupt) rather than padding them with grey, yet tolerates mere
-      // decoder warnings ("warning", sharp's default), which otherwise sound files can trigger.
-      failOn: "error",
-      // Top-to-bottom decode: libvips keeps a band of scanlines, never the whole decoded original.
-      sequentialRead: true,
-      autoOrient: true,
-      // Animated or multi-page input: the first frame only.
-      pages: 1,
-    })
-      .timeout({ seconds: limits.timeoutSeconds })
-      .resize(largest.width, largest.height, {
-        fit: "inside",
-        withoutEnlargement: true,
-        kernel: LARGEST_KERNEL,
-      })
-      .toColourspace("srgb");
-    if (spec.format === "jpeg") base = base.flatten({ background: WHITE });
+    const base = fromOriginal(input, spec, limits).resize(largest.width, largest.height, {
+      fit: "inside",
+      withoutEnlargement: true,
+      kernel: LARGEST_KERNEL,
+    });
     const large = await encode(base, largest, spec, limits);
     // Strictly inside the box on both sides: the original was smaller than the largest size.
     const notResized = large.width < largest.width && large.height < largest.height;
     const made = await Promise.all(
       smaller.map((size) =>
         encode(
-          smallerFrom(notResized ? input : large.data, spec, limits, notResized).resize(
-            size.width,
-            size.height,
-            {
-              fit: "inside",
-              withoutEnlargement: true,
-            },
-          ),
+          (notResized
+            ? fromOriginal(input, spec, limits)
+            : // Already oriented, sRGB, flat and without metadata: nothing to convert.
+              sharp(large.data, { sequentialRead: true }).timeout({ seconds: limits.timeoutSeconds })
+          ).resize(size.width, size.height, { fit: "inside", withoutEnlargement: true }),
           size,
           spec,
           limits,
@@ -128,22 +110,25 @@ export async function makeThumbnails(
 }
 
 /**
- * The pipeline a smaller size starts from: the encoded largest size (already oriented, sRGB, flat
- * and without metadata), or a small original, which gets the same treatment as the largest size.
+ * A pipeline over an original with every safeguard, oriented, in sRGB and, for JPEG output, flattened
+ * on white. sharp applies its operations in a fixed order, so callers add the resize afterwards.
  */
-function smallerFrom(source: Buffer, spec: OutputSpec, limits: ResizeLimits, isOriginal: boolean): Sharp {
-  if (!isOriginal) return sharp(source, { sequentialRead: true }).timeout({ seconds: limits.timeoutSeconds });
-  let pipeline = sharp(source, {
+function fromOriginal(input: Buffer, spec: OutputSpec, limits: ResizeLimits): Sharp {
+  const pipeline = sharp(input, {
+    // Checked against the header before any pixel is decoded: a decompression bomb fails as TooLarge.
     limitInputPixels: limits.maxInputPixels,
+    // "error" rejects truncated files (Corrupt) rather than padding them with grey, yet tolerates mere
+    // decoder warnings ("warning", sharp's default), which otherwise sound files can trigger.
     failOn: "error",
+    // Top-to-bottom decode: libvips keeps a band of scanlines, never the whole decoded original.
     sequentialRead: true,
     autoOrient: true,
+    // Animated or multi-page input: the first frame only.
     pages: 1,
   })
     .timeout({ seconds: limits.timeoutSeconds })
     .toColourspace("srgb");
-  if (spec.format === "jpeg") pipeline = pipeline.flatten({ background: WHITE });
-  return pipeline;
+  return spec.format === "jpeg" ? pipeline.flatten({ background: WHITE }) : pipeline;
 }
 
 async function encode(
