@@ -34,6 +34,8 @@ export function overheadRatio(input: {
   baselineCpuMs?: number | undefined;
   /** Other processes' share of the machine's CPU during the run and during the baseline. */
   otherLoad?: Array<number | null | undefined>;
+  /** Σ of the pipeline's own per-image times (fetch + sniff + resize + store), when reported. */
+  pipelineImageMsSum?: number | undefined;
 }): OverheadResult {
   const { pipelineWallMs, lanes, baselineImageMs, baselineWallMs, goal = OVERHEAD_GOAL } = input;
   const pure = baselineImageMs.reduce((sum, ms) => sum + ms, 0);
@@ -48,12 +50,20 @@ export function overheadRatio(input: {
       ? input.pipelineCpuMs / input.baselineCpuMs
       : null;
   const busiest = Math.max(0, ...(input.otherLoad ?? []).map((l) => l ?? 0));
+  const inPipeline = input.pipelineImageMsSum;
+  // ratio = (wall × L ÷ Σ pipeline per-image times) × (Σ pipeline per-image times ÷ Σ pure resize times):
+  // time the lanes spent between images, times what each image costs on top of its resize.
+  const split =
+    inPipeline !== undefined && inPipeline > 0
+      ? { fanOut: (pipelineWallMs * lanes) / inPipeline, perImage: inPipeline / pure }
+      : undefined;
   return {
     ratio,
     goal,
     verdict: ratio <= goal ? "PASS" : "MISS",
     wallOverBaselineWall: pipelineWallMs / baselineWallMs,
     cpuRatio,
+    ...(split ? { split } : {}),
     ...(busiest > BUSY_MACHINE_SHARE
       ? {
           warning: `Other processes used up to ${(busiest * 100).toFixed(0)}% of this machine's CPU while it was measured, which stretches wall times unevenly: rerun on an idle machine for a trustworthy wall ratio${cpuRatio === null ? "" : "; the CPU ratio is less affected"}.`,

@@ -32,6 +32,7 @@ export async function renderHtmlReport(result: LoadTestResult): Promise<string> 
 <p>Overhead ratio <b>${o.ratio.toFixed(3)}</b>, goal ≤ ${o.goal.toFixed(2)}:
 <span class="${o.verdict === "PASS" ? "pass" : "miss"}">${o.verdict}</span>.
 Cross-check: pipeline wall ÷ pure-resize wall = ${o.wallOverBaselineWall.toFixed(3)}.
+${o.split ? `As a product: fan-out ${o.split.fanOut.toFixed(3)} (lanes idle between images) × per image ${o.split.perImage.toFixed(3)} (each image's GET, PUTs, Redis and waiting on top of its resize).` : ""}
 CPU ratio (pipeline CPU ÷ pure-resize CPU): ${o.cpuRatio === null ? "not measured" : o.cpuRatio.toFixed(3)}.</p>
 ${o.warning ? `<p class="miss">${escapeHtml(o.warning)}</p>` : ""}
 <p class="muted">${escapeHtml(o.definition)}</p>

@@ -44,6 +44,14 @@ export function renderTextReport(result: LoadTestResult): string[] {
         "overhead ratio",
         `${o.ratio.toFixed(3)}  goal ≤ ${o.goal.toFixed(2)}: ${o.verdict}   (cross-check: wall ÷ pure-resize wall = ${o.wallOverBaselineWall.toFixed(3)})`,
       ),
+      ...(o.split
+        ? [
+            row(
+              "  = fan-out × per image",
+              `${o.split.fanOut.toFixed(3)} × ${o.split.perImage.toFixed(3)}  (lanes idle between images: delivery, planning, slice start/end × each image's GET, PUTs, Redis and waiting on top of its resize)`,
+            ),
+          ]
+        : []),
       row(
         "CPU ratio",
         o.cpuRatio === null

@@ -106,6 +106,12 @@ export interface OverheadResult {
    * ratio, not stretched when other processes share the cores. Null without /proc.
    */
   cpuRatio: number | null;
+  /**
+   * The ratio as a product: `fanOut` = wall × L ÷ Σ the pipeline's own per-image times (lanes idle
+   * between images: delivery, planning, slice start and end), `perImage` = Σ those times ÷ Σ pure
+   * resize times (each image's download, upload, Redis and waiting on top of its resize).
+   */
+  split?: { fanOut: number; perImage: number } | undefined;
   /** Set when other processes used enough of the machine to distort the wall-time ratio. */
   warning?: string | undefined;
   definition: string;

@@ -68,6 +68,7 @@ export async function runLocalLoadTest(
       pipelineCpuMs: run.cpu?.totalMs,
       baselineCpuMs: baseline.cpuMs,
       otherLoad: [run.cpu?.otherLoadShare, baseline.otherLoadShare],
+      pipelineImageMsSum: run.perImageMs.count > 0 ? run.perImageMs.sum : undefined,
     });
   }
 

@@ -76,4 +76,23 @@ describe("CPU ratio and busy-machine warning", () => {
     expect(o.cpuRatio).toBeNull();
     expect(o.warning).toBeUndefined();
   });
+
+  it("splits the ratio into fan-out × per image, whose product is the ratio", () => {
+    // Prepare: 4 lanes for 10 s; the pipeline's own image times sum to 36 s, pure resizing to 30 s.
+    const baselineImageMs = Array.from({ length: 30 }, () => 1000);
+
+    // Act
+    const o = overheadRatio({
+      pipelineWallMs: 10_000,
+      lanes: 4,
+      baselineImageMs,
+      baselineWallMs: 7_500,
+      pipelineImageMsSum: 36_000,
+    });
+
+    // Assess: lanes idle 10% of the time (40/36), each image 20% over its resize (36/30).
+    expect(o.split!.fanOut).toBeCloseTo(40 / 36, 10);
+    expect(o.split!.perImage).toBeCloseTo(1.2, 10);
+    expect(o.split!.fanOut * o.split!.perImage).toBeCloseTo(o.ratio, 10);
+  });
 });
