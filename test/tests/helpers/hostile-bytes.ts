@@ -1,37 +1,12 @@
-import { crc32, deflateSync } from "node:zlib";
+import { crc32 } from "node:zlib";
 
 /**
  * Byte-level builders for the bad-input suite: files that sharp will not write for us (bombs, fake
  * HEIC, documents, archives, hand-made JPEG segments). Everything is made here, nothing is downloaded.
  */
 
-const pngChunk = (type: string, data: Buffer): Buffer => {
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-};
-
-/**
- * A valid PNG header claiming `width`×`height` greyscale pixels, followed by a few rows of zeros:
- * what a decompression bomb looks like to a decoder, without spending time or memory making one.
- * (The same approach as packages/worker/tests/helpers/png-bomb.ts.)
- */
-export function pngBomb(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale, deflate, no filter, no interlace
-  const rows = deflateSync(Buffer.alloc((width + 1) * 4));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk("IHDR", ihdr),
-    pngChunk("IDAT", rows),
-    pngChunk("IEND", Buffer.alloc(0)),
-  ]);
-}
+// The worker's unit tests build the same bomb; one builder serves both suites.
+export { pngBomb } from "../../../packages/worker/tests/helpers/png-bomb.js";
 
 /** One JPEG marker segment (APPn, COM…): marker, 16-bit length including itself, payload (≤ 65,533 bytes). */
 export function jpegSegment(marker: number, payload: Buffer): Buffer {
