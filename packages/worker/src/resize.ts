@@ -53,11 +53,10 @@ const LARGEST_KERNEL = "linear";
  * Every smaller size is then made from that encoded largest size, which decodes with shrink-on-load
  * again (1024 → 256 px is a 1/4-scale JPEG decode: a few thousand pixels, no resampling left to do).
  *
- * Why not keep the largest size's raw pixels for the smaller ones (the previous scheme)? It reads
- * the same in a microbenchmark (−1.7 ms per image here), but in the worker the 2.4 MB raw buffer
- * handed back to JavaScript per image, and the third sharp pipeline, cost main-thread time and
- * garbage collection: the load test measured 11% less worker CPU and 10% less wall time without them
- * (docs/PERFORMANCE.md). The smaller sizes come from a second-generation JPEG, which the quality test
+ * Why not keep the largest size's raw pixels for the smaller ones (the previous scheme)? One image
+ * at a time it is within 1.3 ms of this, but in the worker the 2.4 MB raw buffer handed back to
+ * JavaScript per image, and the third sharp pipeline, cost main-thread time and garbage collection:
+ * ~9 ms (11%) more worker CPU per image in the load test (docs/PERFORMANCE.md). The smaller sizes come from a second-generation JPEG, which the quality test
  * bounds against one pipeline per size (within 0.5 dB of it): the largest size's artefacts are four
  * times finer than the smaller size's pixels and average away. An original smaller than the largest
  * size on both sides is not resized at all, so its artefacts would not average away: its smaller
