@@ -27,7 +27,7 @@ export const USAGE = `pnpm bench [-- options]
   --cores N         processes in the all-cores run (default: available cores)
   --only a,b        run only these contenders: ours, naive-sharp, vipsthumbnail, pillow-right,
                     pillow-tutorial, pillow-resize-default, imagemagick, graphicsmagick,
-                    floor-libvips, floor-libjpeg
+                    turbo-hybrid, floor-libvips, floor-libjpeg
   --cache-dir DIR   where the corpus and results go (default <repo>/.cache/bench)
   --json FILE       also write the results here (default <cache-dir>/results.json)
   --help            this text`;

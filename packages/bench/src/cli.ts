@@ -27,6 +27,7 @@ import {
   formatTargets,
   throughput,
   verdict,
+  whatIfLine,
 } from "./table.js";
 
 /** A contender whose first round takes longer than this runs only once: it is far from ours anyway. */
@@ -184,6 +185,8 @@ async function main(): Promise<void> {
       `decode floor (shrink-on-load decode alone, 1 core): ${floors.map((f) => `${f.oneCore!.msPerImage.toFixed(1)} ms/img ${f.label.replace("decode floor: ", "")}`).join("; ")}`,
     );
   }
+  const whatIf = whatIfLine(results);
+  if (whatIf) out.push(whatIf);
   if (wholeWorker) {
     const t = throughput(wholeWorker.images, wholeWorker.wallMs);
     out.push(

@@ -12,6 +12,7 @@ export type ContenderId =
   | "pillow-resize-default"
   | "imagemagick"
   | "graphicsmagick"
+  | "turbo-hybrid"
   | "floor-libvips"
   | "floor-libjpeg";
 
@@ -103,6 +104,13 @@ export function contenders(peers: Peers): Contender[] {
       spec: tool("graphicsmagick", peers.graphicsmagick ? [peers.graphicsmagick, "convert"] : undefined),
       skipReason: INSTALL_HINTS.graphicsmagick,
     },
+    {
+      id: "turbo-hybrid",
+      label: "what-if: libjpeg-turbo decode + sharp",
+      floor: false,
+      spec: peers.turbojpeg ? nodeRunner("turbo-hybrid") : undefined,
+      skipReason: INSTALL_HINTS.turbojpeg,
+    },
     { id: "floor-libvips", label: "decode floor: libvips (ours')", floor: true, spec: nodeRunner("floor") },
     {
       id: "floor-libjpeg",
@@ -130,6 +138,9 @@ export const NOTES: Record<ContenderId, string> = {
   imagemagick:
     "`convert in -auto-orient -resize WxH> -quality 80 -strip out`, one process per size per original",
   graphicsmagick: "`gm convert` likewise, one process per size per original",
+  "turbo-hybrid":
+    "not shipped: bare libjpeg-turbo (TurboJPEG via koffi) decodes at the floor's scale, sharp does the " +
+    "rest of ours' scheme; JPEG only, no ICC or input safeguards, so a lower bound for a decoder swap",
   "floor-libvips": "sharp/libvips shrink-on-load decode alone, same scale as ours (+ nearest sampling)",
   "floor-libjpeg":
     "libjpeg-turbo decode alone (Pillow draft+load), largest DCT scale that covers the large size",

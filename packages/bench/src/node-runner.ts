@@ -51,7 +51,15 @@ async function workFor(mode: string, spec: OutputSpec): Promise<Work> {
         .raw()
         .toBuffer();
   }
-  throw new Error(`Expected --mode ours, naive or floor, received ${JSON.stringify(mode)}.`);
+  if (mode === "turbo-hybrid") {
+    sharp.concurrency(1);
+    sharp.cache(false);
+    const { loadTurboJpeg, turboHybrid } = await import("./turbo-hybrid.js");
+    const turbo = loadTurboJpeg();
+    if (turbo instanceof Error) throw turbo;
+    return turboHybrid(turbo);
+  }
+  throw new Error(`Expected --mode ours, naive, floor or turbo-hybrid, received ${JSON.stringify(mode)}.`);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { loadTurboJpeg } from "./turbo-hybrid.js";
 
 /** Native tools the bench can compare against; each is optional. */
 export interface Peers {
@@ -9,6 +10,8 @@ export interface Peers {
   graphicsmagick: string | undefined;
   /** A Python interpreter that can import PIL. */
   python: string | undefined;
+  /** libjpeg-turbo's TurboJPEG library, loadable through koffi (the what-if decoder row). */
+  turbojpeg: boolean;
   versions: Record<string, string>;
 }
 
@@ -18,6 +21,7 @@ export const INSTALL_HINTS = {
   imagemagick: "apt-get install -y imagemagick",
   graphicsmagick: "apt-get install -y graphicsmagick",
   pillow: "apt-get install -y python3-pil   (or: python3 -m pip install pillow)",
+  turbojpeg: "apt-get install -y libturbojpeg0",
 } as const;
 
 function run(cmd: string, args: string[]): string | undefined {
@@ -61,12 +65,15 @@ export function detectPeers(): Peers {
       break;
     }
   }
+  const turbo = loadTurboJpeg();
+  if (!(turbo instanceof Error)) versions.turbojpeg = turbo.version;
   return {
     taskset,
     vipsthumbnail: vips ? "vipsthumbnail" : undefined,
     imagemagick,
     graphicsmagick,
     python,
+    turbojpeg: !(turbo instanceof Error),
     versions,
   };
 }

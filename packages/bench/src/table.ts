@@ -166,3 +166,17 @@ export function formatTargets(targets: Target[]): string[] {
   const lines = alignColumns([["target", "measured", "goal", "result", ""], ...rows], [0, 4]);
   return [lines[0]!, "-".repeat(Math.max(...lines.map((l) => l.length))), ...lines.slice(1)];
 }
+
+/**
+ * The decoder-swap what-if beside the target it speaks to (ours ≤ 1.8× bare libjpeg-turbo): its own
+ * ratio to that floor and to ours. Reported, not a target; undefined unless both ran.
+ */
+export function whatIfLine(results: ContenderResult[]): string | undefined {
+  const oneCore = (id: string) => results.find((r) => r.id === id && !r.skipped)?.oneCore?.msPerImage;
+  const hybrid = oneCore("turbo-hybrid");
+  const floor = oneCore("floor-libjpeg");
+  if (hybrid === undefined || floor === undefined) return undefined;
+  const vsOurs =
+    oneCore("ours") === undefined ? "" : `, ${times(ratio(oneCore("ours"), hybrid))} faster than ours`;
+  return `what-if, no target: libjpeg-turbo decode + sharp ${ms(hybrid)} ms/img = ${times(ratio(hybrid, floor))} the libjpeg-turbo floor${vsOurs}`;
+}

@@ -6,6 +6,7 @@ import {
   formatTargets,
   throughput,
   verdict,
+  whatIfLine,
 } from "../src/table.js";
 
 const result = (id: string, oneMs: number, allMs: number, floor = false): ContenderResult => ({
@@ -88,5 +89,28 @@ describe("evaluateTargets", () => {
     expect(formatTargets(targets).join("\n")).toMatch(
       /ImageMagick per size\s+–\s+≥ 10×\s+N\/A\s+\(not installed\)/,
     );
+  });
+});
+
+describe("whatIfLine", () => {
+  it("puts the decoder-swap row beside the libjpeg-turbo floor and ours, and stays quiet without them", () => {
+    // Prepare
+    const ran = [
+      result("ours", 44, 22),
+      result("turbo-hybrid", 40, 20),
+      result("floor-libjpeg", 20, 10, true),
+    ];
+
+    // Act
+    const line = whatIfLine(ran);
+    const withoutFloor = whatIfLine(ran.slice(0, 2));
+    const skipped = whatIfLine([{ ...ran[1]!, skipped: "apt-get install -y libturbojpeg0" }, ran[2]!]);
+
+    // Assess
+    expect(line).toBe(
+      "what-if, no target: libjpeg-turbo decode + sharp 40.0 ms/img = 2.00× the libjpeg-turbo floor, 1.10× faster than ours",
+    );
+    expect(withoutFloor).toBeUndefined();
+    expect(skipped).toBeUndefined();
   });
 });
