@@ -1,6 +1,9 @@
 import { mkdir } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { createSigningProxy } from "@thumbs/error-consumer";
 import {
   type AdminServer,
   awaitOrder,
@@ -85,5 +88,36 @@ describe.runIf(executablePath)("the admin dashboard in headless Chromium", () =>
       .toBe(1);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-after-retry.png`, fullPage: true });
     expect(await stack.ledger.getProgress(orderId)).toMatchObject({ total: 12, done: 9, failed: 3 });
+  });
+
+  it("works the same on AWS, through the signing proxy (`pnpm dashboard`)", async () => {
+    // Prepare: the real admin API with no token of its own, as behind API Gateway's IAM auth, and the
+    // proxy in front of it (it signs with SigV4, which the local API ignores).
+    const open = await startAdminServer(stack, { token: false });
+    const proxy: Server = createSigningProxy({
+      api: new URL(`${open.url}/api/`),
+      region: "eu-west-1",
+      credentials: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example-secret" }),
+      token: "proxy-token-for-this-test",
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+
+    try {
+      // Act
+      const port = (proxy.address() as AddressInfo).port;
+      await page.goto(`http://127.0.0.1:${port}/dashboard/?order=${orderId}#token=proxy-token-for-this-test`);
+
+      // Assess: progress, error records and thumbnails all arrive through the proxy.
+      await expect.poll(() => page.getByTestId("failed-count").textContent()).toMatch(/^[34]$/);
+      await expect.poll(() => page.getByTestId("error-card").count()).toBeGreaterThanOrEqual(3);
+      await expect
+        .poll(() => page.locator("[data-testid=grid-image][data-loaded=true]").count())
+        .toBeGreaterThanOrEqual(8);
+    } finally {
+      await page.close();
+      await new Promise((resolve) => proxy.close(resolve));
+      await open.close();
+    }
   });
 });

@@ -6,7 +6,11 @@ import type { ApiRequest, ApiResponse } from "./http.js";
 /** The dashboard's static files; this module runs from src/ or dist/, one level below the package. */
 export const DASHBOARD_DIR = fileURLToPath(new URL("../dashboard/", import.meta.url));
 
-const readBody = async (req: import("node:http").IncomingMessage, limit = 1024 * 1024): Promise<string> => {
+/** A request body as text, refused past `limit` bytes. */
+export const readBody = async (
+  req: import("node:http").IncomingMessage,
+  limit = 1024 * 1024,
+): Promise<string> => {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

@@ -4,3 +4,4 @@ export * from "./deps.js";
 export * from "./errors.js";
 export * from "./http.js";
 export * from "./http-server.js";
+export * from "./signing-proxy.js";

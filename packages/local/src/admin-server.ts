@@ -6,25 +6,29 @@ import type { LocalStack } from "./stack.js";
 export interface AdminServer {
   /** Base URL: the API is under `/api`, the dashboard under `/dashboard/`. */
   url: string;
+  /** Empty when started with `token: false`. */
   token: string;
   /** The dashboard URL with the token in its fragment (never sent to the server in a request line). */
   dashboardUrl: string;
   close(): Promise<void>;
 }
 
-/** Serves the admin API and the dashboard for a local stack, on loopback, behind a bearer token. */
+/**
+ * Serves the admin API and the dashboard for a local stack, on loopback, behind a bearer token;
+ * `token: false` serves it without one, as on AWS where IAM stands in front (the signing proxy's tests).
+ */
 export async function startAdminServer(
   stack: LocalStack,
-  options: { port?: number; token?: string } = {},
+  options: { port?: number; token?: string | false } = {},
 ): Promise<AdminServer> {
-  const token = options.token ?? randomBytes(18).toString("base64url");
+  const token = options.token === false ? "" : (options.token ?? randomBytes(18).toString("base64url"));
   const { s3, sns } = stack.emulator.clients;
   const api = createAdminApi({
     ledger: stack.ledger,
     s3,
     sns,
     config: {
-      apiToken: token,
+      apiToken: token || undefined,
       sliceTopicArn: stack.emulator.topicArn,
       sliceSize: stack.coordinatorConfig.sliceSize,
       thumbnailBucket: stack.emulator.resources.thumbnailBucket,
