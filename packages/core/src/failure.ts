@@ -140,7 +140,8 @@ const TIMEOUT_LINE = /^timeout: \d+% complete$/;
 /**
  * What the decoder said about this image. libvips keeps one error buffer per process and sharp reports
  * all of it, so the message may begin with probe noise, and, when several images are decoded at once,
- * may carry another image's line (e.g. its timeout) or nothing at all ("Unknown error").
+ * may carry another image's line (e.g. its timeout) or nothing at all ("Unknown error"). The worker
+ * runs such failures again alone for their own line (worker/src/resize.ts); this stays defensive.
  */
 function decodeReason(message: string, ignore: RegExp | undefined): string {
   const lines = message

@@ -1,5 +1,6 @@
-import type { OutputSpec, ThumbnailSize } from "@thumbs/core";
-import { CONTENT_TYPES, classifyDecodeError } from "@thumbs/core";
+import type { FailureClass, OutputSpec, ThumbnailSize } from "@thumbs/core";
+import { CONTENT_TYPES, classifyDecodeError, ImageFailure } from "@thumbs/core";
+import { Semaphore } from "async-mutex";
 import sharp, { type Sharp } from "sharp";
 import { LIBVIPS_THREADS } from "./concurrency.js";
 
@@ -71,6 +72,30 @@ export async function makeThumbnails(
   spec: OutputSpec,
   limits: ResizeLimits,
 ): Promise<Thumbnail[]> {
+  try {
+    return await images.runExclusive(() => attempt(input, spec, limits), 1);
+  } catch (failure) {
+    if (!(failure instanceof ImageFailure) || !REASON_FROM_LIBVIPS.has(failure.failureClass)) throw failure;
+    // The reason came from libvips' error buffer, which is one per process: with other images in
+    // flight it may have lost this image's line ("Unknown error") or carry another image's instead
+    // (measured: 8 of 60 damaged files at 4 in flight). Run the image again with nothing else in
+    // flight for its own reason. It fails again (decoding is deterministic), so this costs one more
+    // decode of a bad file, during which this process resizes nothing else.
+    return images.runExclusive(() => attempt(input, spec, limits), EXCLUSIVE);
+  }
+}
+
+/**
+ * Classes whose reason is read from libvips' error buffer. TooLarge is not: the pixel limit is
+ * sharp's own message, and a timeout is decided by the clock (running it again would only double it).
+ */
+const REASON_FROM_LIBVIPS: ReadonlySet<FailureClass> = new Set(["Corrupt", "Unsupported"]);
+/** More than the images one process ever has in flight: taking all of it waits for every other. */
+const EXCLUSIVE = 1_000;
+/** Each image holds one permit while its pipelines run; a re-run for a clean reason holds them all. */
+const images = new Semaphore(EXCLUSIVE);
+
+async function attempt(input: Buffer, spec: OutputSpec, limits: ResizeLimits): Promise<Thumbnail[]> {
   const [largest, ...smaller] = [...spec.sizes].sort((a, b) => b.width * b.height - a.width * a.height);
   if (!largest) return [];
   const started = performance.now();
@@ -83,7 +108,9 @@ export async function makeThumbnails(
     const large = await encode(base, largest, spec, limits);
     // Strictly inside the box on both sides: the original was smaller than the largest size.
     const notResized = large.width < largest.width && large.height < largest.height;
-    const made = await Promise.all(
+    // allSettled, not all: a rejection must not settle this image while its other pipelines still run
+    // in libvips, or a re-run that needs nothing else in flight (makeThumbnails) would overlap them.
+    const settled = await Promise.allSettled(
       smaller.map((size) =>
         encode(
           (notResized
@@ -97,10 +124,15 @@ export async function makeThumbnails(
         ),
       ),
     );
+    const made = settled.map((r) => {
+      if (r.status === "rejected") throw r.reason;
+      return r.value;
+    });
     return spec.sizes.map((s) => [large, ...made].find((t) => t.size.name === s.name)!);
   } catch (error) {
     // sharp shares one libvips error buffer per process: with several images in flight a message may
-    // belong to another image, so the elapsed time decides whether a "timeout" was really this one's.
+    // belong to another image, so the elapsed time decides whether a "timeout" was really this one's
+    // (and makeThumbnails runs other failures again, alone, for their own reason).
     throw classifyDecodeError(error, {
       elapsedMs: performance.now() - started,
       timeoutSeconds: limits.timeoutSeconds,

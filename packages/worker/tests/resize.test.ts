@@ -1,4 +1,5 @@
 import { DEFAULT_OUTPUT, ImageFailure } from "@thumbs/core";
+import pLimit from "p-limit";
 import sharp, { type Color } from "sharp";
 import { describe, expect, it } from "vitest";
 import { makeThumbnails } from "../src/resize.js";
@@ -48,6 +49,39 @@ describe("makeThumbnails", () => {
     );
     expect(error).toBeInstanceOf(ImageFailure);
     expect(error.failureClass).toBe("Corrupt");
+  });
+
+  it("gives every damaged image its own reason, even with several decoding at once", async () => {
+    // Prepare: truncated JPEGs and PNGs, alternating. libvips has one error buffer per process, so
+    // without care a failure decoded beside another loses its reason or reports the other's.
+    const noise = sharp({
+      create: {
+        width: 1200,
+        height: 900,
+        channels: 3,
+        background: "#808080",
+        noise: { type: "gaussian", mean: 128, sigma: 40 },
+      },
+    });
+    const jpeg = await noise.clone().jpeg().toBuffer();
+    const png = await noise.clone().png({ compressionLevel: 0 }).toBuffer();
+    const damaged = Array.from({ length: 40 }, (_, i) => {
+      const [whole, decoder] = i % 2 ? [jpeg, /VipsJpeg/] : [png, /png/];
+      return { data: whole.subarray(0, Math.floor(whole.length * (0.3 + (i % 6) / 10))), decoder };
+    });
+    const inFlight = pLimit(4);
+
+    // Act
+    const failures = await Promise.all(
+      damaged.map((d) => inFlight(() => makeThumbnails(d.data, DEFAULT_OUTPUT, limits).catch((e) => e))),
+    );
+
+    // Assess
+    const reasons = failures.map((f: ImageFailure) => `${f.failureClass}: ${f.message}`);
+    for (const [i, reason] of reasons.entries()) {
+      expect(reason).toMatch(/^Corrupt: The image data is damaged or truncated/);
+      expect(reason).toMatch(damaged[i]!.decoder);
+    }
   });
 
   it("refuses a decompression bomb from its header, before decoding it", async () => {

@@ -17,11 +17,11 @@ import { oddImageCases } from "./hostile-images.js";
  */
 
 /**
- * What a decoder-detected Corrupt record may say. libvips keeps one error buffer per process, so when
- * two images fail at once one may get the other's reason or none ("could not be decoded (Unknown
- * error)"); the class is right either way, which is what these cases pin down.
+ * What a decoder-detected Corrupt record says. libvips keeps one error buffer per process; the worker
+ * runs a failed image again alone (resize.ts), so each record carries its own reason even when many
+ * damaged images fail at once, never "could not be decoded (Unknown error)".
  */
-const DAMAGED = /damaged or truncated|could not be decoded/;
+const DAMAGED = /damaged or truncated/;
 
 async function brokenCases(): Promise<HostileCase[]> {
   const photo = await photoLikeJpeg({ seed: "hostile", width: 800, height: 600 });
