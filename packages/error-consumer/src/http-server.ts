@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import sirv from "sirv";
 import type { ApiRequest, ApiResponse } from "./http.js";
@@ -26,16 +26,11 @@ export const readBody = async (
  * files under `/dashboard/` (on AWS the same files go to any static host).
  */
 export function createHttpServer(api: (request: ApiRequest) => Promise<ApiResponse>): Server {
-  const assets = sirv(DASHBOARD_DIR, { dev: false, etag: true });
+  const outsideApi = dashboardRoutes();
   return createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
-      if (url.pathname === "/") return void res.writeHead(302, { location: "/dashboard/" }).end();
-      if (url.pathname.startsWith("/dashboard")) {
-        req.url = req.url?.slice("/dashboard".length) || "/";
-        return assets(req, res, () => void res.writeHead(404).end());
-      }
-      if (!url.pathname.startsWith("/api/")) return void res.writeHead(404).end();
+      if (outsideApi(req, res, url)) return;
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(req.headers))
         headers[name] = Array.isArray(value) ? value[0] : value;
@@ -53,4 +48,25 @@ export function createHttpServer(api: (request: ApiRequest) => Promise<ApiRespon
         .end(JSON.stringify({ error: "Internal error" }));
     }
   });
+}
+
+/**
+ * Everything outside `/api/`, for this server and the signing proxy alike: `/` redirects to the
+ * dashboard, `/dashboard/*` serves its files, anything else is 404. True when it answered.
+ */
+export function dashboardRoutes(): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
+  const assets = sirv(DASHBOARD_DIR, { dev: false, etag: true });
+  return (req, res, url) => {
+    if (url.pathname === "/") {
+      res.writeHead(302, { location: "/dashboard/" }).end();
+    } else if (url.pathname.startsWith("/dashboard")) {
+      req.url = req.url?.slice("/dashboard".length) || "/";
+      assets(req, res, () => void res.writeHead(404).end());
+    } else if (!url.pathname.startsWith("/api/")) {
+      res.writeHead(404).end();
+    } else {
+      return false;
+    }
+    return true;
+  };
 }

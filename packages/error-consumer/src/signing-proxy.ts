@@ -5,8 +5,7 @@ import { buildQueryString } from "@smithy/core/protocols";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import sirv from "sirv";
-import { DASHBOARD_DIR, readBody } from "./http-server.js";
+import { dashboardRoutes, readBody } from "./http-server.js";
 
 /**
  * The dashboard against a deployed stack. On AWS the admin API accepts only SigV4-signed requests
@@ -45,7 +44,7 @@ export function createSigningProxy(options: SigningProxyOptions): Server {
     credentials: options.credentials,
     sha256: Sha256,
   });
-  const assets = sirv(DASHBOARD_DIR, { dev: false, etag: true });
+  const outsideApi = dashboardRoutes();
   const basePath = options.api.pathname.replace(/\/$/, "");
   const expected = Buffer.from(`Bearer ${options.token}`);
 
@@ -54,12 +53,7 @@ export function createSigningProxy(options: SigningProxyOptions): Server {
       const port = (server.address() as { port: number }).port;
       if (!isOwnHost(req.headers.host, port)) return json(res, 421, "Unexpected Host header.");
       const url = new URL(req.url ?? "/", "http://localhost");
-      if (url.pathname === "/") return void res.writeHead(302, { location: "/dashboard/" }).end();
-      if (url.pathname.startsWith("/dashboard")) {
-        req.url = req.url?.slice("/dashboard".length) || "/";
-        return assets(req, res, () => void res.writeHead(404).end());
-      }
-      if (!url.pathname.startsWith("/api/")) return void res.writeHead(404).end();
+      if (outsideApi(req, res, url)) return;
       const sent = Buffer.from(req.headers.authorization ?? "");
       if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
         return json(res, 401, "Missing or bad token: open the dashboard URL this command printed.");
