@@ -60,7 +60,8 @@ async function verifySignature(req: IncomingMessage, body: string): Promise<bool
       protocol: "http:",
       hostname,
       port: Number(port),
-      path: decodeURIComponent(rawPath!),
+      // As API Gateway does: the path as it arrived (encoded once); the signer encodes it again.
+      path: rawPath!,
       query: sigv4Query(search),
       headers,
       body: body || undefined,
@@ -158,6 +159,17 @@ describe("createSigningProxy", () => {
     expect(response.status).toBe(200);
     expect(last().query).toEqual({ key });
     expect(last().signatureValid).toBe(true);
+  });
+
+  it("signs a path with characters that must be percent-encoded (an order id with a space and ü)", async () => {
+    // Act
+    const response = await fetch(`${base}/api/orders/${encodeURIComponent("A 1001-ü")}`, {
+      headers: authorized,
+    });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(last()).toMatchObject({ path: "/prod/orders/A%201001-%C3%BC", signatureValid: true });
   });
 
   it("forwards a POST body, covered by the signature", async () => {
