@@ -188,9 +188,17 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
   });
 
   it("lists the order's stored thumbnails and serves each", async () => {
-    const { images, nextCursor } = (await call(`/orders/${orderId}/images?size=small&limit=100`)).body;
+    const { images, nextCursor, size, sizes } = (await call(`/orders/${orderId}/images?limit=100`)).body;
     expect(images).toHaveLength(7);
     expect(nextCursor).toBeNull();
+    // Without ?size= the smallest; the order's sizes come largest first, for a client to show another.
+    expect({ size, sizes }).toEqual({ size: "small", sizes: ["large", "small"] });
+    const paged = (await call(`/orders/${orderId}/images?size=large&limit=5`)).body;
+    const rest = (await call(`/orders/${orderId}/images?size=large&limit=5&cursor=${paged.nextCursor}`)).body;
+    expect([...paged.images, ...rest.images].map((i: { name: string }) => i.name)).toEqual(
+      images.map((i: { name: string }) => i.name),
+    );
+    expect(rest.nextCursor).toBeNull();
     const first = await call(`/${images[0].url}`);
     expect(first.status).toBe(200);
     expect(first.headers.get("content-type")).toBe("image/jpeg");

@@ -58,9 +58,14 @@ describe.runIf(executablePath)("the admin dashboard in headless Chromium", () =>
   it("shows the failures, and after the original is fixed and Retry clicked, the thumbnail", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const card = page.locator(`[data-testid=error-card]`, { hasText: "missing.jpg" });
+    // Every request the page makes for a thumbnail, to check that polling never fetches one twice.
+    const thumbnailRequests: string[] = [];
+    page.on("request", (r) => {
+      if (/\/images\/|\/thumbnails\//.test(r.url())) thumbnailRequests.push(r.url());
+    });
 
-    // 1. Open an order with failures and see them.
-    await page.goto(`${admin.url}/dashboard/?order=${orderId}#token=${admin.token}`);
+    // 1. Open an order with failures and see them (listed 3 at a time: paging must reach them all).
+    await page.goto(`${admin.url}/dashboard/?order=${orderId}&page-size=3#token=${admin.token}`);
     await expect.poll(() => page.getByTestId("failed-count").textContent()).toBe("4");
     await expect.poll(() => page.getByTestId("error-card").count()).toBe(4);
     await expect.poll(() => card.locator(".class").textContent()).toBe("NotFound");
@@ -88,6 +93,26 @@ describe.runIf(executablePath)("the admin dashboard in headless Chromium", () =>
       .toBe(1);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-after-retry.png`, fullPage: true });
     expect(await stack.ledger.getProgress(orderId)).toMatchObject({ total: 12, done: 9, failed: 3 });
+    expect(thumbnailRequests.length).toBeGreaterThanOrEqual(9 + 4);
+    expect(thumbnailRequests.length - new Set(thumbnailRequests).size).toBe(0);
+
+    // 5. A thumbnail opens in its largest size (these originals are smaller than 1024 px, so the
+    //    large size is the original's own, still twice the small one).
+    await page.getByTestId("grid-image").first().click();
+    const large = page.getByTestId("large-image");
+    await expect.poll(() => large.getAttribute("data-loaded")).toBe("true");
+    // Long sides, read in the page (a string: this package compiles without the DOM's types).
+    const [largeSide, smallSide] = (await page.evaluate(
+      `["large-image", "grid-image"].map((id) => {
+        const img = document.querySelector("[data-testid=" + id + "]");
+        return Math.max(img.naturalWidth, img.naturalHeight);
+      })`,
+    )) as number[];
+    expect(smallSide).toBe(256);
+    expect(largeSide).toBeGreaterThan(2 * smallSide! - 10);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-large-view.png` });
+    await page.keyboard.press("Escape");
+    await expect.poll(() => large.isVisible()).toBe(false);
   });
 
   it("works the same on AWS, through the signing proxy (`pnpm dashboard`)", async () => {

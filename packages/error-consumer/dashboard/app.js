@@ -5,6 +5,8 @@
 const params = new URLSearchParams(location.search);
 const API = (params.get("api") ?? `${location.origin}/api`).replace(/\/$/, "");
 const POLL_MS = 1500;
+// Thumbnails listed per request (the API's maximum); `?page-size=` is for tests and debugging.
+const PAGE_SIZE = Number(params.get("page-size")) || 1000;
 
 // The local server prints the dashboard URL with `#token=…`; keep it for this tab only.
 const hashToken = new URLSearchParams(location.hash.slice(1)).get("token");
@@ -16,6 +18,7 @@ if (hashToken) {
 const app = document.getElementById("app");
 const statusLine = document.getElementById("status");
 let timer;
+let stopGrid = () => {};
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -52,15 +55,20 @@ async function apiJson(path, options) {
   return body;
 }
 
-/** Images need the bearer token too, so they are fetched and shown as blob URLs. */
-async function showImage(img, path) {
+/**
+ * Images need the bearer token too, so they are fetched and shown as blob URLs. One that cannot be
+ * fetched is replaced by a placeholder, or, where the element must stay (grid tiles, the viewer),
+ * marked `data-missing` and shown by its alt text.
+ */
+async function showImage(img, path, { keep = false } = {}) {
   try {
     const response = await api(path);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     img.src = URL.createObjectURL(await response.blob());
     img.dataset.loaded = "true";
   } catch {
-    img.replaceWith(h("div", { class: "placeholder" }, "no thumbnail"));
+    if (keep) img.dataset.missing = "true";
+    else img.replaceWith(h("div", { class: "placeholder" }, "no thumbnail"));
   }
 }
 
@@ -163,11 +171,81 @@ function errorCard(orderId, record, onChange) {
   );
 }
 
+/** Every stored thumbnail of the order's smallest size, all pages, with the order's size names. */
+async function listImages(id) {
+  let page = await apiJson(`/orders/${id}/images?limit=${PAGE_SIZE}`);
+  const images = [...page.images];
+  while (page.nextCursor) {
+    const cursor = encodeURIComponent(page.nextCursor);
+    page = await apiJson(`/orders/${id}/images?size=${page.size}&limit=${PAGE_SIZE}&cursor=${cursor}`);
+    images.push(...page.images);
+  }
+  return { images, size: page.size, largest: page.sizes[0] };
+}
+
+/**
+ * An order of 1,000+ photos: each thumbnail is fetched only when it scrolls near the viewport, and a
+ * tile, once made, is kept across refreshes (thumbnail names are stable), so polling lists names but
+ * never downloads a thumbnail twice.
+ */
+function thumbnailGrid(viewer) {
+  const grid = h("div", { class: "grid" });
+  const tiles = new Map();
+  const nearby = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries.filter((e) => e.isIntersecting)) {
+        nearby.unobserve(entry.target);
+        showImage(entry.target, entry.target.dataset.src, { keep: true });
+      }
+    },
+    { rootMargin: "600px" },
+  );
+  const show = ({ images, size, largest }) => {
+    for (const image of images) {
+      if (tiles.has(image.name)) continue;
+      const img = h("img", {
+        alt: image.name,
+        title: image.name,
+        "data-testid": "grid-image",
+        "data-src": `/${image.url}`,
+        onclick: () => viewer(image.name, `/${image.url.replace(`/images/${size}/`, `/images/${largest}/`)}`),
+      });
+      tiles.set(image.name, img);
+      nearby.observe(img);
+    }
+    grid.replaceChildren(...images.map((image) => tiles.get(image.name)));
+  };
+  return { grid, show, stop: () => nearby.disconnect() };
+}
+
+/** The largest size of one image, over the page; Escape or a click closes it. */
+function largeViewer() {
+  const img = h("img", { "data-testid": "large-image" });
+  const caption = h("p", {});
+  const dialog = h("dialog", { class: "viewer", onclick: () => dialog.close() }, img, caption);
+  dialog.addEventListener("close", () => {
+    if (img.src) URL.revokeObjectURL(img.src);
+    img.removeAttribute("src");
+    delete img.dataset.loaded;
+    delete img.dataset.missing;
+  });
+  const open = (name, path) => {
+    caption.textContent = name;
+    dialog.showModal();
+    showImage(img, path, { keep: true });
+  };
+  return { dialog, open };
+}
+
 async function renderOrder(orderId) {
   const id = encodeURIComponent(orderId);
   const summary = h("div", { class: "summary" });
   const errors = h("div", { class: "errors" });
-  const grid = h("div", { class: "grid" });
+  const viewer = largeViewer();
+  const thumbnails = thumbnailGrid(viewer.open);
+  const grid = thumbnails.grid;
+  stopGrid = thumbnails.stop;
+  const cards = new Map();
   const retryAll = h(
     "button",
     {
@@ -191,6 +269,7 @@ async function renderOrder(orderId) {
     summary,
     h("section", {}, h("h3", {}, "Failed images ", retryAll), errors),
     h("section", {}, h("h3", {}, "Thumbnails"), grid),
+    viewer.dialog,
   );
 
   let last = "";
@@ -212,25 +291,19 @@ async function renderOrder(orderId) {
     if (signature === last) return;
     last = signature;
     const page = await apiJson(`/orders/${id}/errors?limit=200`);
+    // A card is rebuilt only when its record changed, so its thumbnail is not fetched again each poll.
+    const card = (r) => {
+      const version = JSON.stringify(r);
+      if (cards.get(r.index)?.version !== version) {
+        cards.set(r.index, { version, element: errorCard(orderId, r, refresh) });
+      }
+      return cards.get(r.index).element;
+    };
     errors.replaceChildren(
-      ...(page.records.length
-        ? page.records.map((r) => errorCard(orderId, r, refresh))
-        : [h("p", { class: "empty" }, "No failed images.")]),
+      ...(page.records.length ? page.records.map(card) : [h("p", { class: "empty" }, "No failed images.")]),
     );
     retryAll.hidden = page.records.length === 0;
-    const { images } = await apiJson(`/orders/${id}/images?size=small&limit=500`);
-    grid.replaceChildren(
-      ...images.map((image) => {
-        const img = h("img", {
-          alt: image.name,
-          title: image.name,
-          "data-testid": "grid-image",
-          loading: "lazy",
-        });
-        showImage(img, `/${image.url}`);
-        return img;
-      }),
-    );
+    thumbnails.show(await listImages(id));
   };
   await refresh();
   timer = setInterval(() => refresh().catch((e) => (statusLine.textContent = e.message)), POLL_MS);
@@ -246,6 +319,7 @@ function navigate(orderId) {
 
 async function route() {
   clearInterval(timer);
+  stopGrid();
   if (!sessionStorage.getItem("thumbs-token") && !params.has("no-auth")) return askForToken();
   const orderId = new URLSearchParams(location.search).get("order");
   try {

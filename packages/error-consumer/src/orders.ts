@@ -13,10 +13,11 @@ const ErrorsQuery = z.object({
   dismissed: z.enum(["include", "exclude"]).default("exclude"),
 });
 const ImagesQuery = z.object({
+  /** Default: the order's smallest size. */
   size: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "expected a size name")
-    .default("small"),
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
   cursor: z.string().max(2048).optional(),
 });
@@ -56,17 +57,22 @@ export async function dismissError(deps: AdminDeps, orderId: string, rawIndex: s
   return json(200, { orderId, index, dismissed: true });
 }
 
-/** The order's stored thumbnails of one size, a page at a time (S3 listing order). */
+/**
+ * The order's stored thumbnails of one size, a page at a time (S3 listing order), with the order's
+ * size names, largest first: every size of an image is stored under the same name, so a client that
+ * lists one size can show any other.
+ */
 export async function orderImages(deps: AdminDeps, orderId: string, query: unknown): Promise<ApiResponse> {
   const q = parseInput(ImagesQuery, query, "query parameters");
   const spec = await deps.ledger.getOrderSpec(orderId);
-  if (!spec.output.sizes.some((s) => s.name === q.size)) {
-    throw new HttpError(
-      400,
-      `Bad size "${q.size}": expected one of ${spec.output.sizes.map((s) => s.name).join(", ")}.`,
-    );
+  const sizes = [...spec.output.sizes]
+    .sort((a, b) => b.width * b.height - a.width * a.height)
+    .map((s) => s.name);
+  const size = q.size ?? sizes.at(-1)!;
+  if (!sizes.includes(size)) {
+    throw new HttpError(400, `Bad size "${size}": expected one of ${sizes.join(", ")}.`);
   }
-  const prefix = `${deps.config.thumbnailPrefix}${orderId}/${q.size}/`;
+  const prefix = `${deps.config.thumbnailPrefix}${orderId}/${size}/`;
   const page = await deps.s3.send(
     new ListObjectsV2Command({
       Bucket: deps.config.thumbnailBucket,
@@ -77,7 +83,7 @@ export async function orderImages(deps: AdminDeps, orderId: string, query: unkno
   );
   const images = (page.Contents ?? []).flatMap((o) => {
     const name = o.Key?.slice(prefix.length);
-    return name ? [{ name, url: `orders/${orderId}/images/${q.size}/${encodeURIComponent(name)}` }] : [];
+    return name ? [{ name, url: `orders/${orderId}/images/${size}/${encodeURIComponent(name)}` }] : [];
   });
-  return json(200, { images, nextCursor: page.IsTruncated ? page.NextContinuationToken : null });
+  return json(200, { size, sizes, images, nextCursor: page.IsTruncated ? page.NextContinuationToken : null });
 }
