@@ -61,6 +61,12 @@ export class ThumbsStack extends Stack {
       masterKey: Alias.fromAliasName(this, "SnsManagedKey", "alias/aws/sns"),
       enforceSSL: true,
     });
+    // The backend's side: one order-thumbnails-completed event per order (packages/core/src/order-events.ts).
+    // Same key as the slice topic, so any subscriber the backend adds (SQS, Lambda, HTTPS) can receive it.
+    const orderEventsTopic = new Topic(this, "OrderEventsTopic", {
+      masterKey: Alias.fromAliasName(this, "OrderEventsSnsKey", "alias/aws/sns"),
+      enforceSSL: true,
+    });
     const sliceDeliveryDlq = deadLetterQueue(this, "SliceDeliveryDlq", removalPolicy);
     const workerFailures = deadLetterQueue(this, "WorkerFailures", removalPolicy);
     const coordinatorFailures = deadLetterQueue(this, "CoordinatorFailures", removalPolicy);
@@ -94,6 +100,7 @@ export class ThumbsStack extends Stack {
       environment: {
         ...redisEnv,
         SLICE_TOPIC_ARN: sliceTopic.topicArn,
+        ORDER_EVENTS_TOPIC_ARN: orderEventsTopic.topicArn,
         ALLOWED_SOURCE_BUCKETS: storage.originals.bucketName,
         ...optional("THUMBNAIL_SIZES", config.output.sizes),
         ...optional("THUMBNAIL_FORMAT", config.output.format),
@@ -104,6 +111,7 @@ export class ThumbsStack extends Stack {
     });
     allowListBucket(coordinator.role, storage.originals);
     allowPublish(coordinator.role, sliceTopic);
+    allowPublish(coordinator.role, orderEventsTopic);
 
     const worker = new PipelineFunction(this, "Worker", {
       ...shared,
@@ -119,6 +127,7 @@ export class ThumbsStack extends Stack {
         THUMBNAIL_PREFIX: config.thumbnailPrefix,
         // Hand-backs near the time limit and Transient re-queues go back to the slice topic.
         SLICE_TOPIC_ARN: sliceTopic.topicArn,
+        ORDER_EVENTS_TOPIC_ARN: orderEventsTopic.topicArn,
         ...optional("CONCURRENCY", config.worker.concurrency),
         // libuv's pool caps how many sharp pipelines run at once (default 4), and it is sized before
         // the handler runs, so it is set here, from the same rule the worker uses for images in flight.
@@ -135,6 +144,7 @@ export class ThumbsStack extends Stack {
     allowGetObjects(worker.role, storage.originals);
     allowPutObjects(worker.role, storage.thumbnails, config.thumbnailPrefix);
     allowPublish(worker.role, sliceTopic);
+    allowPublish(worker.role, orderEventsTopic);
     sliceTopic.addSubscription(new LambdaSubscription(worker.fn, { deadLetterQueue: sliceDeliveryDlq }));
 
     const errorConsumer = new PipelineFunction(this, "ErrorConsumer", {
@@ -201,6 +211,7 @@ export class ThumbsStack extends Stack {
     new CfnOutput(this, "SourceBucketName", { value: storage.originals.bucketName });
     new CfnOutput(this, "ThumbnailBucketName", { value: storage.thumbnails.bucketName });
     new CfnOutput(this, "SliceTopicArn", { value: sliceTopic.topicArn });
+    new CfnOutput(this, "OrderEventsTopicArn", { value: orderEventsTopic.topicArn });
     new CfnOutput(this, "AdminApiUrl", { value: adminApi.url });
     new CfnOutput(this, "CoordinatorFunctionName", { value: coordinator.fn.functionName });
     new CfnOutput(this, "WorkerFunctionName", { value: worker.fn.functionName });

@@ -83,6 +83,12 @@ describe("functions", () => {
       Ref: logicalId(template, "AWS::S3::Bucket", "StorageThumbnails"),
     });
     expect(worker.THUMBNAIL_PREFIX).toBe("");
+    // Both may announce an order's completion (the coordinator only for an order with no images).
+    for (const vars of [coordinator, worker]) {
+      expect(vars.ORDER_EVENTS_TOPIC_ARN).toEqual({
+        Ref: logicalId(template, "AWS::SNS::Topic", "OrderEventsTopic"),
+      });
+    }
     expect(worker.CONCURRENCY).toBeUndefined();
     expect(env("ErrorConsumer").API_TOKEN).toBeUndefined();
   });

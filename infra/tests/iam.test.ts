@@ -165,4 +165,27 @@ describe("least privilege per function", () => {
     expect(put).toContain(thumbnails);
     expect(put).not.toContain(originals);
   });
+
+  it("scopes publishing: slices for all three, the order-events topic for the coordinator and worker only", () => {
+    // Prepare
+    const topics = {
+      slices: logicalId(template, "AWS::SNS::Topic", "SliceTopic"),
+      orderEvents: logicalId(template, "AWS::SNS::Topic", "OrderEventsTopic"),
+    };
+    const publishesTo = (fn: string) =>
+      identityStatements(template)
+        .filter(
+          ({ owner, statement }) =>
+            owner.startsWith(`${fn}Role`) && asArray(statement.Action).includes("sns:Publish"),
+        )
+        .flatMap(({ statement }) => asArray(statement.Resource).map((r) => JSON.stringify(r)))
+        .map((r) => Object.entries(topics).find(([, id]) => r.includes(id))?.[0] ?? r)
+        .sort();
+
+    // Act
+    const granted = ["Coordinator", "Worker", "ErrorConsumer"].map(publishesTo);
+
+    // Assess
+    expect(granted).toEqual([["orderEvents", "slices"], ["orderEvents", "slices"], ["slices"]]);
+  });
 });

@@ -181,4 +181,33 @@ describe("nothing is lost under faults", () => {
     expect(await s.ledger.getProgress(orderId)).toMatchObject({ status: "failed", failed: 3, done: 6 });
     await expectNothingLost(s, orderId, keys);
   });
+
+  it("tells the backend even when the completion event cannot be published at first", async () => {
+    // Prepare: the order-events topic is gone for now, so the slice that completes the order (one
+    // slice, broken images included) fails to announce and is redelivered.
+    const s = await start({ workers: 1, sliceSize: 50 });
+    const { orderEventsTopicName: topic, orderEventsQueueName: queue } = s.emulator.resources;
+    s.emulator.server.deleteTopic(topic);
+    const orderId = uniqueOrderId("late-event");
+    const keys = await prepareOrder(s, orderId, 4, "late-event");
+
+    // Act
+    await emit(s, orderId, keys);
+    await awaitOrder(s.ledger, orderId, { timeoutMs: 60_000 });
+    await expect
+      .poll(() => s.workers.events.some((e) => e.type === "slice-failed"), { timeout: 30_000 })
+      .toBe(true);
+    s.emulator.server.createTopic(topic);
+    s.emulator.server.subscribe({ topic, queue, attributes: { RawMessageDelivery: "true" } });
+
+    // Assess: the redelivery (images all done or failed already) publishes it, with the final counts.
+    expect(await s.orderEvents.waitFor(orderId, 30_000)).toMatchObject({
+      orderId,
+      status: "completed_with_errors",
+      total: keys.length,
+      done: 4,
+      failed: 3,
+    });
+    expect(reports(s).filter((r) => r.announcedOrder)).toHaveLength(1);
+  });
 });

@@ -1,11 +1,15 @@
 import { randomUUID } from "node:crypto";
+import type { SNSClient } from "@aws-sdk/client-sns";
 import {
+  announceCompletion,
   DEFAULT_OUTPUT,
   ImageFailure,
   OrderConflictError,
   OrderLedger,
   OrderNotFoundError,
+  OrderThumbnailsCompletedSchema,
   orderKeys,
+  PublishError,
 } from "@thumbs/core";
 import { deleteKeys } from "@thumbs/local";
 import type { Redis } from "ioredis";
@@ -121,6 +125,48 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     expect((await ledger.completions()).filter((c) => c.orderId === "race")).toEqual([
       { orderId: "race", total, done: 360, failed: 40 },
     ]);
+  });
+
+  it("publishes the completion event once the order is complete, again after a failed publish, then never", async () => {
+    // Prepare: SNS is faked only to make one publish fail; Redis is real.
+    await init("announce", 2);
+    const published: string[] = [];
+    let failNext = false;
+    const sns = {
+      send: async (command: { input: { Message: string } }) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error("SNS throttled");
+        }
+        published.push(command.input.Message);
+        return {};
+      },
+    } as unknown as SNSClient;
+    const announce = () => announceCompletion(sns, "arn:aws:sns:us-east-1:0:events", ledger, "announce");
+
+    // Act
+    const beforeComplete = await announce();
+    await ledger.recordDone("announce", 0);
+    await ledger.recordFailed("announce", { index: 1, key: "k1", sliceIndex: 0, failure: failure() });
+    failNext = true;
+    const failedPublish = await announce().catch((e) => e);
+    const retried = await announce();
+    const afterwards = await Promise.all([announce(), announce()]);
+
+    // Assess
+    expect(beforeComplete).toBe(false);
+    expect(failedPublish).toBeInstanceOf(PublishError);
+    expect(retried).toBe(true);
+    expect(afterwards).toEqual([false, false]);
+    expect(published).toHaveLength(1);
+    expect(OrderThumbnailsCompletedSchema.parse(JSON.parse(published[0]!))).toMatchObject({
+      type: "order-thumbnails-completed",
+      orderId: "announce",
+      status: "completed_with_errors",
+      total: 2,
+      done: 1,
+      failed: 1,
+    });
   });
 
   it("completes an empty order at once", async () => {

@@ -28,6 +28,25 @@ describe("the pipeline with a prefix listing: workers list only their own key ra
   });
   afterAll(() => stack?.stop());
 
+  it("tells the backend at once about an order whose prefix holds no images (no worker ever runs)", async () => {
+    // Prepare
+    const emptyId = uniqueOrderId("empty");
+    const bucket = stack.emulator.resources.sourceBucket;
+
+    // Act
+    const plan = await stack.emitOrderCompleted({ orderId: emptyId, bucket, prefix: `uploads/${emptyId}/` });
+
+    // Assess
+    expect(plan).toMatchObject({ total: 0, slices: 0 });
+    expect(await stack.orderEvents.waitFor(emptyId)).toMatchObject({
+      type: "order-thumbnails-completed",
+      status: "succeeded",
+      total: 0,
+      done: 0,
+      failed: 0,
+    });
+  });
+
   it("counts every object under the prefix except folder markers, and resizes each once", async () => {
     // Assess
     expect(await stack.ledger.getProgress(orderId)).toMatchObject({

@@ -136,9 +136,20 @@ describe("the pipeline, end to end (keys listing, 52 images of which 4 broken)",
     for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(10);
   });
 
-  it("signals completion exactly once", async () => {
+  it("signals completion exactly once, and tells the backend on the order-events topic", async () => {
     const signals = (await stack.ledger.completions()).filter((c) => c.orderId === orderId);
     expect(signals).toEqual([{ orderId, total: 52, done: 48, failed: 4 }]);
+    const event = await stack.orderEvents.waitFor(orderId);
+    expect(event).toEqual({
+      type: "order-thumbnails-completed",
+      orderId,
+      status: "completed_with_errors",
+      total: 52,
+      done: 48,
+      failed: 4,
+      completedAt: (await stack.ledger.getProgress(orderId)).completedAt,
+    });
+    expect(stack.orderEvents.events.filter((e) => e.orderId === orderId)).toHaveLength(1);
   });
 
   it("changes nothing when every slice is delivered again, or the order event comes twice", async () => {
@@ -173,6 +184,9 @@ describe("the pipeline, end to end (keys listing, 52 images of which 4 broken)",
     expect((await stack.ledger.listErrors(orderId, { offset: 0, limit: 100 })).total).toBe(4);
     expect((await stack.ledger.completions()).filter((c) => c.orderId === orderId)).toHaveLength(1);
     expect(replan).toMatchObject({ total: 52, created: false });
+    // Nor is the backend told twice: give a second event time to arrive, then count.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(stack.orderEvents.events.filter((e) => e.orderId === orderId)).toHaveLength(1);
   });
 
   it("moves a fixed image from failed to done when its slice is delivered again", async () => {

@@ -16,11 +16,12 @@ import {
   redisEnvShape,
   redisSettings,
 } from "@thumbs/core";
-import { z } from "zod";
 
 export interface CoordinatorConfig {
   redis: RedisSettings;
   sliceTopicArn: string;
+  /** Where an empty order's order-thumbnails-completed event goes (workers send all others). */
+  orderEventsTopicArn: string | undefined;
   sliceSize: number;
   maxSlices: number;
   maxEventKeys: number;
@@ -38,6 +39,7 @@ export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig
     {
       ...redisEnvShape,
       SLICE_TOPIC_ARN: envSnsTopicArn,
+      ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional(),
       SLICE_SIZE: envInt(1, 10_000).default(DEFAULT_SLICE_SIZE),
       MAX_SLICES: envInt(1, 100_000).default(DEFAULT_MAX_SLICES),
       MAX_EVENT_KEYS: envInt(1, 100_000).default(DEFAULT_MAX_EVENT_KEYS),
@@ -53,6 +55,7 @@ export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig
   return {
     redis: redisSettings(e),
     sliceTopicArn: e.SLICE_TOPIC_ARN,
+    orderEventsTopicArn: e.ORDER_EVENTS_TOPIC_ARN,
     sliceSize: e.SLICE_SIZE,
     maxSlices: e.MAX_SLICES,
     maxEventKeys: e.MAX_EVENT_KEYS,

@@ -1,6 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import {
+  announceCompletion,
   KeyFingerprint,
   keySlices,
   type OrderLedger,
@@ -80,5 +81,9 @@ export async function planOrder(deps: CoordinatorDeps, input: unknown): Promise<
     failureThresholdPercent: event.failureThresholdPercent ?? config.failureThresholdPercent,
   });
   const { batches } = await publishSlices(deps.sns, config.sliceTopicArn, slices, deps.publish);
+  // An order with no images is complete as soon as it is recorded, and no worker will ever see it.
+  if (slices.length === 0 && config.orderEventsTopicArn) {
+    await announceCompletion(deps.sns, config.orderEventsTopicArn, deps.ledger, event.orderId);
+  }
   return { orderId: event.orderId, total, slices: slices.length, batches, created: state === "created" };
 }

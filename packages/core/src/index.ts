@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./failure.js";
 export * from "./keys.js";
 export * from "./ledger.js";
+export * from "./order-events.js";
 export * from "./plan.js";
 export * from "./publish-slices.js";
 export * from "./redis-client.js";

@@ -238,6 +238,25 @@ export class OrderLedger {
     };
   }
 
+  /**
+   * The order's progress when it is complete and its completion event was not yet published
+   * (order-events.ts); undefined otherwise. One HMGET in the common case (not complete, or sent).
+   */
+  async unannouncedCompletion(orderId: string): Promise<OrderProgress | undefined> {
+    const [completedAt, announcedAt] = await this.redis.hmget(
+      this.keys(orderId).meta,
+      "completedAt",
+      "announcedAt",
+    );
+    if (!completedAt || announcedAt) return undefined;
+    return this.getProgress(orderId);
+  }
+
+  /** Records that the order's completion event was published (the first time wins). */
+  async markAnnounced(orderId: string, now = new Date()): Promise<void> {
+    await this.redis.hsetnx(this.keys(orderId).meta, "announcedAt", String(now.getTime()));
+  }
+
   /** Error records, newest first, filtered by class; dismissed ones only when asked for. */
   listErrors(orderId: string, query: ErrorQuery): Promise<ErrorPage> {
     return queryErrors(this.redis, this.keys(orderId), query);

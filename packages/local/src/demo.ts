@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { ErrorRecord, OrderProgress } from "@thumbs/core";
+import type { ErrorRecord, OrderProgress, OrderThumbnailsCompleted } from "@thumbs/core";
 import cliProgress from "cli-progress";
 import { startAdminServer } from "./admin-server.js";
 import { awaitOrder } from "./await-order.js";
@@ -34,6 +34,8 @@ export interface DemoResult {
   wallMs: number;
   downloaded: number;
   outputDir: string;
+  /** The order-thumbnails-completed event the backend received on the order-events topic. */
+  event: OrderThumbnailsCompleted;
 }
 
 type Print = (line: string) => void;
@@ -104,9 +106,18 @@ export async function runDemo(options: DemoOptions, print: Print = console.log):
     const errors = (
       await stack.ledger.listErrors(orderId, { offset: 0, limit: Math.max(1, progress.failed) })
     ).records;
-    printSummary(print, { progress, errors, wallMs, downloaded, outputDir: join(outputDir, orderId) });
+    const completion = await stack.orderEvents.waitFor(orderId);
+    const result = {
+      progress,
+      errors,
+      wallMs,
+      downloaded,
+      outputDir: join(outputDir, orderId),
+      event: completion,
+    };
+    printSummary(print, result);
     if (options.serve) await serveUntilInterrupted(stack, orderId, options.port, print);
-    return { progress, errors, wallMs, downloaded, outputDir: join(outputDir, orderId) };
+    return result;
   } finally {
     await stack.stop();
   }
@@ -157,6 +168,7 @@ function printSummary(print: Print, r: DemoResult): void {
     `  wall time  ${seconds.toFixed(2)} s from order-completed to completion (${(p.total / seconds).toFixed(1)} images/s)`,
   );
   print(`  thumbnails ${r.downloaded} files in ${r.outputDir}`);
+  print(`  event      ${r.event.type} (${r.event.status}) on the order-events topic, for the backend`);
   if (r.errors.length > 0) {
     print("");
     print("Failed images:");

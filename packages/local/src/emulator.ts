@@ -12,6 +12,9 @@ export interface EmulatorResources {
   topicName: string;
   queueName: string;
   deadLetterQueueName: string;
+  /** The backend's side: order-thumbnails-completed events, and a queue subscribed to read them. */
+  orderEventsTopicName: string;
+  orderEventsQueueName: string;
 }
 
 export const DEFAULT_RESOURCES: EmulatorResources = {
@@ -20,6 +23,8 @@ export const DEFAULT_RESOURCES: EmulatorResources = {
   topicName: "thumbs-slices",
   queueName: "thumbs-worker",
   deadLetterQueueName: "thumbs-worker-dlq",
+  orderEventsTopicName: "thumbs-order-events",
+  orderEventsQueueName: "thumbs-order-events",
 };
 
 export interface Emulator {
@@ -29,6 +34,8 @@ export interface Emulator {
   topicArn: string;
   queueUrl: string;
   deadLetterQueueUrl: string;
+  orderEventsTopicArn: string;
+  orderEventsQueueUrl: string;
   clients: { s3: S3Client; sns: SNSClient; sqs: SQSClient };
   /** Environment that points the AWS SDK of another process at this emulator. */
   awsEnv: Record<string, string>;
@@ -38,7 +45,8 @@ export interface Emulator {
 /**
  * Starts fauxqs in-process (S3 + SNS + SQS on one port) and creates what the pipeline needs: the two
  * buckets, the slice topic, and a queue subscribed to it that stands in for SNS → Lambda delivery,
- * with a dead-letter queue after `maxReceiveCount` failed deliveries.
+ * with a dead-letter queue after `maxReceiveCount` failed deliveries; and the order-events topic,
+ * with a queue subscribed to it that stands in for the backend listening.
  */
 export async function startEmulator(
   options: {
@@ -62,6 +70,13 @@ export async function startEmulator(
   });
   const { topicArn } = server.createTopic(resources.topicName);
   server.subscribe({ topic: resources.topicName, queue: resources.queueName });
+  const orderEvents = server.createTopic(resources.orderEventsTopicName);
+  const orderEventsQueue = server.createQueue(resources.orderEventsQueueName);
+  server.subscribe({
+    topic: resources.orderEventsTopicName,
+    queue: resources.orderEventsQueueName,
+    attributes: { RawMessageDelivery: "true" },
+  });
   server.createBucket(resources.sourceBucket);
   server.createBucket(resources.thumbnailBucket);
 
@@ -78,6 +93,8 @@ export async function startEmulator(
     topicArn,
     queueUrl: queue.queueUrl,
     deadLetterQueueUrl: dlq.queueUrl,
+    orderEventsTopicArn: orderEvents.topicArn,
+    orderEventsQueueUrl: orderEventsQueue.queueUrl,
     clients,
     awsEnv: {
       AWS_ENDPOINT_URL: endpoint,

@@ -5,6 +5,7 @@ export * from "./demo.js";
 export * from "./emulator.js";
 export * from "./errors.js";
 export * from "./fault-proxy.js";
+export * from "./order-events.js";
 export * from "./order-io.js";
 export * from "./redis.js";
 export * from "./sample-images.js";

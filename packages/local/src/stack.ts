@@ -11,6 +11,7 @@ import { threadpoolSize } from "@thumbs/worker";
 import type { Redis } from "ioredis";
 import { type Emulator, type EmulatorResources, startEmulator } from "./emulator.js";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
+import { listenForOrderEvents, type OrderEventListener } from "./order-events.js";
 import { findOrStartRedis, type RedisHandle } from "./redis.js";
 import { startWorkerPool, type WorkerPool } from "./worker-pool.js";
 
@@ -43,6 +44,8 @@ export interface LocalStack {
   faultProxy: FaultProxy | undefined;
   coordinatorConfig: CoordinatorConfig;
   keyPrefix: string;
+  /** What the backend hears: order-thumbnails-completed events from the order-events topic. */
+  orderEvents: OrderEventListener;
   /** Runs the real coordinator core on an order-completed event, as the EventBridge rule would. */
   emitOrderCompleted(event: unknown): Promise<PlanReport>;
   stop(): Promise<void>;
@@ -63,6 +66,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const coordinatorConfig = loadCoordinatorConfig({
     ...shared,
     SLICE_TOPIC_ARN: emulator.topicArn,
+    ORDER_EVENTS_TOPIC_ARN: emulator.orderEventsTopicArn,
     SLICE_SIZE: options.sliceSize ? String(options.sliceSize) : undefined,
     ALLOWED_SOURCE_BUCKETS: emulator.resources.sourceBucket,
   });
@@ -73,6 +77,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...shared,
     ...(faultProxy ? { AWS_ENDPOINT_URL: faultProxy.endpoint } : {}),
     SLICE_TOPIC_ARN: emulator.topicArn,
+    ORDER_EVENTS_TOPIC_ARN: emulator.orderEventsTopicArn,
     ...(options.functionTimeoutMs ? { LOCAL_FUNCTION_TIMEOUT_MS: String(options.functionTimeoutMs) } : {}),
     THUMBNAIL_BUCKET: emulator.resources.thumbnailBucket,
     SLICE_QUEUE_URL: emulator.queueUrl,
@@ -88,7 +93,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   const redis = createRedis(redisHandle.url);
   const ledger = new OrderLedger(redis, { keyPrefix, ttlSeconds: coordinatorConfig.redis.ttlSeconds });
-  const { s3, sns } = emulator.clients;
+  const { s3, sns, sqs } = emulator.clients;
+  const orderEvents = listenForOrderEvents(sqs, emulator.orderEventsQueueUrl);
 
   return {
     emulator,
@@ -99,9 +105,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     faultProxy,
     coordinatorConfig,
     keyPrefix,
+    orderEvents,
     emitOrderCompleted: (event) => planOrder({ s3, sns, ledger, config: coordinatorConfig }, event),
     stop: async () => {
       await workers.stop();
+      await orderEvents.stop();
       await faultProxy?.close();
       await deleteKeys(redis, keyPrefix);
       redis.disconnect();

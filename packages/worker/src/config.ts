@@ -17,6 +17,8 @@ export interface WorkerConfig extends ThumbnailSettings {
   concurrency: number | undefined;
   /** Where the worker hands back images it could not finish in time, and re-queues Transient ones. */
   sliceTopicArn: string;
+  /** Where the order-thumbnails-completed event goes (order-events.ts); none is published when unset. */
+  orderEventsTopicArn: string | undefined;
   /** Stop starting images when less than this is left of the invocation's time. */
   handbackMarginMs: number;
   /** Times a Transient image is re-queued before it is recorded as failed. */
@@ -31,6 +33,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       ...thumbnailEnvShape,
       CONCURRENCY: envInt(1, 64).optional(),
       SLICE_TOPIC_ARN: envSnsTopicArn,
+      ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional(),
       HANDBACK_MARGIN_SECONDS: envInt(1, 900).default(10),
       MAX_TRANSIENT_RETRIES: envInt(0, 10).default(3),
     },
@@ -41,6 +44,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     ...thumbnailSettings(e),
     concurrency: e.CONCURRENCY,
     sliceTopicArn: e.SLICE_TOPIC_ARN,
+    orderEventsTopicArn: e.ORDER_EVENTS_TOPIC_ARN,
     handbackMarginMs: e.HANDBACK_MARGIN_SECONDS * 1000,
     maxTransientRetries: e.MAX_TRANSIENT_RETRIES,
   };

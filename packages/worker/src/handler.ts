@@ -45,6 +45,7 @@ export async function handler(event: SNSEvent, context?: Context): Promise<Slice
         handedBack: report.handedBack,
         attempt: report.attempt,
         completedOrder: report.completedOrder,
+        announcedOrder: report.announcedOrder,
         ms: Math.round(report.ms),
       });
       for (const image of report.images) {
@@ -68,4 +69,5 @@ function recordMetrics(report: SliceReport): void {
     if (image.status === "done") metrics.addMetric("ImageMs", MetricUnit.Milliseconds, image.ms);
   }
   if (report.completedOrder) metrics.addMetric("OrdersCompleted", MetricUnit.Count, 1);
+  if (report.announcedOrder) metrics.addMetric("OrderEventsPublished", MetricUnit.Count, 1);
 }

@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { ImageFailure, type OrderLedger, type SliceMessage } from "@thumbs/core";
+import { announceCompletion, ImageFailure, type OrderLedger, type SliceMessage } from "@thumbs/core";
 import pLimit from "p-limit";
 import type { WorkerConfig } from "./config.js";
 import { SliceError } from "./errors.js";
@@ -47,6 +47,8 @@ export interface SliceReport {
   handedBack: number;
   /** This slice accounted for the order's last image and emitted the completion signal. */
   completedOrder: boolean;
+  /** This slice published the order's order-thumbnails-completed event. */
+  announcedOrder: boolean;
   images: ImageOutcome[];
   ms: number;
 }
@@ -77,10 +79,11 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
   const processed = await Promise.all(
     items.map((item) =>
       alreadyDone.has(item.index)
-        ? {
-            outcome: { index: item.index, key: item.key, status: "skipped", ms: 0 } as ImageOutcome,
+        ? ({
+            outcome: { index: item.index, key: item.key, status: "skipped", ms: 0 },
             completed: false,
-          }
+            counted: false,
+          } satisfies Processed)
         : limit(() => processImage(deps, slice, item, invocation)),
     ),
   );
@@ -91,6 +94,13 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
     deps.config.sliceTopicArn,
     followUpSlices(slice, withStatus("handed-back"), withStatus("deferred")),
   );
+  const completedOrder = processed.some((p) => p.completed);
+  // The slice that completed the order announces it. A delivery that counted nothing (every image
+  // already done or failed) may be the redelivery of one that completed the order but could not
+  // announce it, so it checks too. Slices that counted images but did not complete the order never
+  // check, so two slices ending together do not both announce.
+  const announcedOrder =
+    completedOrder || processed.every((p) => !p.counted) ? await announce(deps, slice.orderId) : false;
   return {
     orderId: slice.orderId,
     sliceIndex: slice.sliceIndex,
@@ -100,10 +110,33 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
     skipped: withStatus("skipped").length,
     deferred: withStatus("deferred").length,
     handedBack: withStatus("handed-back").length,
-    completedOrder: processed.some((p) => p.completed),
+    completedOrder,
+    announcedOrder,
     images,
     ms: performance.now() - started,
   };
+}
+
+/**
+ * Publishes the order's completion event if it is complete and not yet announced. If publishing fails
+ * the slice fails, and its redelivery, whose images are all done by then, publishes it instead.
+ */
+async function announce(deps: WorkerDeps, orderId: string): Promise<boolean> {
+  if (!deps.config.orderEventsTopicArn) return false;
+  try {
+    return await announceCompletion(deps.sns, deps.config.orderEventsTopicArn, deps.ledger, orderId);
+  } catch (error) {
+    throw new SliceError(`Order ${orderId} is complete but its completion event was not published.`, {
+      cause: error,
+    });
+  }
+}
+
+/** One image's outcome; `counted`: this delivery changed the order's counters (not a duplicate). */
+interface Processed {
+  outcome: ImageOutcome;
+  completed: boolean;
+  counted: boolean;
 }
 
 async function processImage(
@@ -111,13 +144,17 @@ async function processImage(
   slice: SliceMessage,
   item: SliceItem,
   invocation: { started: number },
-): Promise<{ outcome: ImageOutcome; completed: boolean }> {
+): Promise<Processed> {
   const { config, s3, ledger } = deps;
   // Every invocation starts at least one image, so a slice handed back again and again still progresses.
   const late =
     invocation.started > 0 && deps.remainingMs !== undefined && deps.remainingMs() < config.handbackMarginMs;
   if (item.key !== undefined && late) {
-    return { outcome: { index: item.index, key: item.key, status: "handed-back", ms: 0 }, completed: false };
+    return {
+      outcome: { index: item.index, key: item.key, status: "handed-back", ms: 0 },
+      completed: false,
+      counted: false,
+    };
   }
   invocation.started += 1;
   const started = performance.now();
@@ -163,6 +200,7 @@ async function processImage(
     return {
       outcome: { index: item.index, key: item.key, status: "deferred", failureClass: "Transient", ms },
       completed: false,
+      counted: false,
     };
   }
   // Recording is outside the try on purpose: if Redis is unreachable the slice must fail and be redelivered.
@@ -177,5 +215,5 @@ async function processImage(
   const outcome: ImageOutcome = failure
     ? { index: item.index, key: item.key, status: "failed", failureClass: failure.failureClass, ms }
     : { index: item.index, key: item.key, status: "done", ms };
-  return { outcome, completed: recorded.completed };
+  return { outcome, completed: recorded.completed, counted: recorded.counted };
 }

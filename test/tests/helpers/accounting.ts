@@ -6,12 +6,20 @@ import { expect } from "vitest";
 /**
  * The promise of the pipeline, checked after a fault: every image of the order is either done with both
  * thumbnails in the bucket, or failed with exactly one error record; the counters add up; the order
- * completed exactly once. `keys` are the order's keys in index order (the coordinator sorts them).
+ * completed exactly once, and its completion event reached the order-events topic. `keys` are the order's keys in index order (the coordinator sorts them).
  */
 export async function expectNothingLost(stack: LocalStack, orderId: string, keys: string[]): Promise<void> {
   const progress = await stack.ledger.getProgress(orderId);
   expect(progress).toMatchObject({ total: keys.length, pending: 0, complete: true });
   expect(progress.done + progress.failed).toBe(keys.length);
+  // The backend heard of it, with the same counts, whatever the fault.
+  expect(await stack.orderEvents.waitFor(orderId)).toMatchObject({
+    orderId,
+    status: progress.status,
+    total: keys.length,
+    done: progress.done,
+    failed: progress.failed,
+  });
 
   const done = await stack.ledger.doneIndices(
     orderId,
