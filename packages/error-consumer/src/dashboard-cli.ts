@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { ConfigError } from "@thumbs/core";
 import { Command, InvalidArgumentError } from "commander";
-import { createSigningProxy, regionOfApiUrl } from "./signing-proxy.js";
+import { regionOfApiUrl } from "./sign-request.js";
+import { createSigningProxy } from "./signing-proxy.js";
 
 // Node 20 is supported locally (Lambda runs nodejs22.x): the SDK's notice about Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

@@ -1,11 +1,9 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { buildQueryString } from "@smithy/core/protocols";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
+import type { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { dashboardRoutes, readBody } from "./http-server.js";
+import { adminApiSigner, signAdminRequest } from "./sign-request.js";
 
 /**
  * The dashboard against a deployed stack. On AWS the admin API accepts only SigV4-signed requests
@@ -32,20 +30,9 @@ const PASSED_BACK = ["content-type", "cache-control", "etag", "last-modified", "
 const FORWARDED = ["accept", "content-type", "if-none-match"];
 const MAX_BODY_BYTES = 256 * 1024;
 
-/** Region of an execute-api URL (`{id}.execute-api.{region}.amazonaws.com`), if it is one. */
-export function regionOfApiUrl(api: URL): string | undefined {
-  return /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(api.hostname)?.[1];
-}
-
 export function createSigningProxy(options: SigningProxyOptions): Server {
-  const signer = new SignatureV4({
-    service: "execute-api",
-    region: options.region,
-    credentials: options.credentials,
-    sha256: Sha256,
-  });
+  const signer = adminApiSigner(options.region, options.credentials);
   const outsideApi = dashboardRoutes();
-  const basePath = options.api.pathname.replace(/\/$/, "");
   const expected = Buffer.from(`Bearer ${options.token}`);
 
   const server = createServer(async (req, res) => {
@@ -58,7 +45,7 @@ export function createSigningProxy(options: SigningProxyOptions): Server {
       if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
         return json(res, 401, "Missing or bad token: open the dashboard URL this command printed.");
       }
-      await forward(req, res, url, { signer, api: options.api, basePath });
+      await forward(req, res, url, signer, options.api);
     } catch (error) {
       json(
         res,
@@ -74,35 +61,24 @@ async function forward(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  target: { signer: SignatureV4; api: URL; basePath: string },
+  signer: SignatureV4,
+  api: URL,
 ): Promise<void> {
   const method = req.method ?? "GET";
   const body = method === "POST" ? await readBody(req, MAX_BODY_BYTES) : undefined;
-  const headers: Record<string, string> = { host: target.api.host };
+  const headers: Record<string, string> = {};
   for (const name of FORWARDED) {
     const value = req.headers[name];
     if (typeof value === "string") headers[name] = value;
   }
-  const request = new HttpRequest({
-    protocol: target.api.protocol,
-    hostname: target.api.hostname,
-    port: target.api.port ? Number(target.api.port) : undefined,
+  const signed = await signAdminRequest(signer, api, {
     method,
-    path: `${target.basePath}${url.pathname.slice("/api".length)}`,
+    path: url.pathname.slice("/api".length),
     query: Object.fromEntries(url.searchParams),
     headers,
     body,
   });
-  const signed = await target.signer.sign(request);
-  const upstream = new URL(signed.path, target.api);
-  // Encoded as the signature canonicalised it (RFC 3986), not as the browser happened to send it.
-  upstream.search = buildQueryString(signed.query ?? {});
-  const response = await fetch(upstream, {
-    method,
-    headers: signed.headers,
-    body,
-    redirect: "manual",
-  });
+  const response = await fetch(signed.url, { method, headers: signed.headers, body, redirect: "manual" });
   if (response.status === 403) {
     // API Gateway's own refusal ({"message":"Forbidden"}) says nothing about why: say what to check.
     return json(

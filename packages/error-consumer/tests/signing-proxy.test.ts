@@ -5,7 +5,8 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBody } from "../src/http-server.js";
-import { createSigningProxy, regionOfApiUrl } from "../src/signing-proxy.js";
+import { regionOfApiUrl } from "../src/sign-request.js";
+import { createSigningProxy } from "../src/signing-proxy.js";
 
 /**
  * The dashboard's signing proxy against a stand-in for API Gateway: a real HTTP server that checks

@@ -53,7 +53,7 @@ describe("--target aws, pure parts", () => {
 
     // Assess
     expect(signed.url).toBe(
-      "https://abc123.execute-api.us-east-1.amazonaws.com/orders/A-1/errors?offset=0&limit=100",
+      "https://abc123.execute-api.us-east-1.amazonaws.com/orders/A-1/errors?limit=100&offset=0",
     );
     expect(signed.headers.authorization).toMatch(
       /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20250131\/us-east-1\/execute-api\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,

@@ -1,17 +1,15 @@
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, Provider } from "@smithy/types";
+import { adminApiSigner, regionOfApiUrl, signAdminRequest } from "@thumbs/error-consumer";
 
 /** The region of an API Gateway URL such as https://abc123.execute-api.eu-west-1.amazonaws.com/. */
 export function regionFromApiUrl(url: string): string {
-  const match = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(new URL(url).hostname);
-  if (!match) {
+  const region = regionOfApiUrl(new URL(url));
+  if (!region) {
     throw new Error(
       `Expected an API Gateway URL like https://<id>.execute-api.<region>.amazonaws.com/, received ${url}. Pass --region for a custom domain.`,
     );
   }
-  return match[1]!;
+  return region;
 }
 
 /**
@@ -26,20 +24,14 @@ export async function signAdminGet(
   region: string,
   signingDate?: Date,
 ): Promise<{ url: string; headers: Record<string, string> }> {
-  const base = new URL(baseUrl);
-  const fullPath = `${base.pathname.replace(/\/$/, "")}${path}`;
-  const request = new HttpRequest({
+  const signed = await signAdminRequest(adminApiSigner(region, credentials), new URL(baseUrl), {
     method: "GET",
-    protocol: base.protocol,
-    hostname: base.hostname,
-    path: fullPath,
+    path,
     query,
-    headers: { host: base.hostname, accept: "application/json" },
+    headers: { accept: "application/json" },
+    ...(signingDate ? { signingDate } : {}),
   });
-  const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
-  const signed = await signer.sign(request, signingDate ? { signingDate } : {});
-  const search = new URLSearchParams(query).toString();
-  return { url: `${base.origin}${fullPath}${search ? `?${search}` : ""}`, headers: signed.headers };
+  return { url: signed.url.toString(), headers: signed.headers };
 }
 
 export interface AdminOrder {
