@@ -64,7 +64,8 @@ describe.runIf(executablePath)("the admin dashboard in headless Chromium", () =>
       if (/\/images\/|\/thumbnails\//.test(r.url())) thumbnailRequests.push(r.url());
     });
 
-    // 1. Open an order with failures and see them (listed 3 at a time: paging must reach them all).
+    // 1. Open an order with failures and see them (thumbnails and errors listed 3 at a time: paging
+    //    must reach them all).
     await page.goto(`${admin.url}/dashboard/?order=${orderId}&page-size=3#token=${admin.token}`);
     await expect.poll(() => page.getByTestId("failed-count").textContent()).toBe("4");
     await expect.poll(() => page.getByTestId("error-card").count()).toBe(4);

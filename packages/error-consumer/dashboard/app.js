@@ -18,7 +18,7 @@ if (hashToken) {
 const app = document.getElementById("app");
 const statusLine = document.getElementById("status");
 let timer;
-let stopGrid = () => {};
+let stopLazy = () => {};
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -121,12 +121,12 @@ async function renderOrders() {
   );
 }
 
-function errorCard(orderId, record, onChange) {
-  const img = h("img", { alt: `thumbnail of ${record.key}` });
-  showImage(
-    img,
-    `/orders/${encodeURIComponent(orderId)}/thumbnails/small?key=${encodeURIComponent(record.key)}`,
-  );
+function errorCard(orderId, record, onChange, lazy) {
+  const img = h("img", {
+    alt: `thumbnail of ${record.key}`,
+    "data-src": `/orders/${encodeURIComponent(orderId)}/thumbnails/small?key=${encodeURIComponent(record.key)}`,
+  });
+  lazy.load(img);
   const act = (label, path, body) =>
     h(
       "button",
@@ -184,22 +184,40 @@ async function listImages(id) {
 }
 
 /**
- * An order of 1,000+ photos: each thumbnail is fetched only when it scrolls near the viewport, and a
- * tile, once made, is kept across refreshes (thumbnail names are stable), so polling lists names but
- * never downloads a thumbnail twice.
+ * Fetches an image (its `data-src`) only when it scrolls near the viewport: an order of 1,000+ photos,
+ * or of hundreds of failures, must not download everything at once. `keep`: see showImage.
  */
-function thumbnailGrid(viewer) {
-  const grid = h("div", { class: "grid" });
-  const tiles = new Map();
+function lazyImages() {
   const nearby = new IntersectionObserver(
     (entries) => {
       for (const entry of entries.filter((e) => e.isIntersecting)) {
         nearby.unobserve(entry.target);
-        showImage(entry.target, entry.target.dataset.src, { keep: true });
+        showImage(entry.target, entry.target.dataset.src, { keep: entry.target.dataset.keep === "true" });
       }
     },
     { rootMargin: "600px" },
   );
+  return { load: (img) => nearby.observe(img), stop: () => nearby.disconnect() };
+}
+
+/** Every error record of the order, all pages. */
+async function listErrors(id) {
+  const limit = Math.min(PAGE_SIZE, 500);
+  const records = [];
+  for (let offset = 0; ; offset += limit) {
+    const page = await apiJson(`/orders/${id}/errors?limit=${limit}&offset=${offset}`);
+    records.push(...page.records);
+    if (page.records.length === 0 || records.length >= page.total) return records;
+  }
+}
+
+/**
+ * The order's thumbnails. A tile, once made, is kept across refreshes (thumbnail names are stable), so
+ * polling lists names but never downloads a thumbnail twice.
+ */
+function thumbnailGrid(viewer, lazy) {
+  const grid = h("div", { class: "grid" });
+  const tiles = new Map();
   const show = ({ images, size, largest }) => {
     for (const image of images) {
       if (tiles.has(image.name)) continue;
@@ -208,14 +226,15 @@ function thumbnailGrid(viewer) {
         title: image.name,
         "data-testid": "grid-image",
         "data-src": `/${image.url}`,
+        "data-keep": "true",
         onclick: () => viewer(image.name, `/${image.url.replace(`/images/${size}/`, `/images/${largest}/`)}`),
       });
       tiles.set(image.name, img);
-      nearby.observe(img);
+      lazy.load(img);
     }
     grid.replaceChildren(...images.map((image) => tiles.get(image.name)));
   };
-  return { grid, show, stop: () => nearby.disconnect() };
+  return { grid, show };
 }
 
 /** The largest size of one image, over the page; Escape or a click closes it. */
@@ -242,9 +261,10 @@ async function renderOrder(orderId) {
   const summary = h("div", { class: "summary" });
   const errors = h("div", { class: "errors" });
   const viewer = largeViewer();
-  const thumbnails = thumbnailGrid(viewer.open);
+  const lazy = lazyImages();
+  stopLazy = lazy.stop;
+  const thumbnails = thumbnailGrid(viewer.open, lazy);
   const grid = thumbnails.grid;
-  stopGrid = thumbnails.stop;
   const cards = new Map();
   const retryAll = h(
     "button",
@@ -290,19 +310,19 @@ async function renderOrder(orderId) {
     const signature = `${p.done}/${p.failed}/${p.dismissed}`;
     if (signature === last) return;
     last = signature;
-    const page = await apiJson(`/orders/${id}/errors?limit=200`);
+    const records = await listErrors(id);
     // A card is rebuilt only when its record changed, so its thumbnail is not fetched again each poll.
     const card = (r) => {
       const version = JSON.stringify(r);
       if (cards.get(r.index)?.version !== version) {
-        cards.set(r.index, { version, element: errorCard(orderId, r, refresh) });
+        cards.set(r.index, { version, element: errorCard(orderId, r, refresh, lazy) });
       }
       return cards.get(r.index).element;
     };
     errors.replaceChildren(
-      ...(page.records.length ? page.records.map(card) : [h("p", { class: "empty" }, "No failed images.")]),
+      ...(records.length ? records.map(card) : [h("p", { class: "empty" }, "No failed images.")]),
     );
-    retryAll.hidden = page.records.length === 0;
+    retryAll.hidden = records.length === 0;
     thumbnails.show(await listImages(id));
   };
   await refresh();
@@ -319,7 +339,7 @@ function navigate(orderId) {
 
 async function route() {
   clearInterval(timer);
-  stopGrid();
+  stopLazy();
   if (!sessionStorage.getItem("thumbs-token") && !params.has("no-auth")) return askForToken();
   const orderId = new URLSearchParams(location.search).get("order");
   try {
