@@ -130,9 +130,16 @@ describe.runIf(executablePath)("the admin dashboard in headless Chromium", () =>
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 
     try {
-      // Act
+      // Act: start from the orders list and open the order by its id, as an admin looking one up would
+      //      (an unknown id first).
       const port = (proxy.address() as AddressInfo).port;
-      await page.goto(`http://127.0.0.1:${port}/dashboard/?order=${orderId}#token=proxy-token-for-this-test`);
+      await page.goto(`http://127.0.0.1:${port}/dashboard/#token=proxy-token-for-this-test`);
+      await page.getByTestId("open-order").fill("no-such-order");
+      await page.getByTestId("open-order").press("Enter");
+      await expect.poll(() => page.locator("#app").textContent()).toMatch(/Could not load: .*no-such-order/);
+      await page.goBack();
+      await page.getByTestId("open-order").fill(orderId);
+      await page.getByTestId("open-order").press("Enter");
 
       // Assess: progress, error records and thumbnails all arrive through the proxy.
       await expect.poll(() => page.getByTestId("failed-count").textContent()).toMatch(/^[34]$/);

@@ -86,39 +86,67 @@ function askForToken() {
 const percent = (o) => (o.total === 0 ? 100 : Math.round(((o.done + o.failed) / o.total) * 100));
 const badge = (status) => h("span", { class: `badge ${status}` }, status.replaceAll("_", " "));
 
+/**
+ * Recent orders, refreshed every poll, under a box that opens any order by id (older ones drop out of
+ * the list). Only the list is redrawn, so typing in the box is never interrupted.
+ */
 async function renderOrders() {
-  const { orders } = await apiJson("/orders?limit=50");
-  const rows = orders.map((o) =>
+  const list = h("div", {});
+  const open = h(
+    "form",
+    {
+      class: "open-order",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const id = new FormData(open).get("order").trim();
+        if (id) navigate(id);
+      },
+    },
     h(
-      "tr",
-      { "data-order": o.orderId, onclick: () => navigate(o.orderId) },
-      h("td", {}, o.orderId),
-      h("td", {}, badge(o.status)),
-      h("td", {}, h("progress", { max: 100, value: percent(o) })),
-      h("td", {}, `${o.done} done`),
-      h("td", {}, `${o.failed} failed`),
-      h("td", {}, `${o.total} images`),
-      h("td", {}, new Date(o.createdAt).toLocaleString()),
+      "label",
+      {},
+      "Order id ",
+      h("input", { name: "order", "data-testid": "open-order", autocomplete: "off", required: true }),
     ),
+    h("button", { type: "submit" }, "Open"),
   );
-  app.replaceChildren(
-    orders.length === 0
-      ? h("p", { class: "empty" }, "No orders yet.")
-      : h(
-          "table",
-          {},
-          h(
-            "thead",
+  app.replaceChildren(open, list);
+  const refresh = async () => {
+    const { orders } = await apiJson("/orders?limit=50");
+    const rows = orders.map((o) =>
+      h(
+        "tr",
+        { "data-order": o.orderId, onclick: () => navigate(o.orderId) },
+        h("td", {}, o.orderId),
+        h("td", {}, badge(o.status)),
+        h("td", {}, h("progress", { max: 100, value: percent(o) })),
+        h("td", {}, `${o.done} done`),
+        h("td", {}, `${o.failed} failed`),
+        h("td", {}, `${o.total} images`),
+        h("td", {}, new Date(o.createdAt).toLocaleString()),
+      ),
+    );
+    list.replaceChildren(
+      orders.length === 0
+        ? h("p", { class: "empty" }, "No orders yet.")
+        : h(
+            "table",
             {},
             h(
-              "tr",
+              "thead",
               {},
-              ["Order", "Status", "Progress", "", "", "", "Created"].map((t) => h("th", {}, t)),
+              h(
+                "tr",
+                {},
+                ["Order", "Status", "Progress", "", "", "", "Created"].map((t) => h("th", {}, t)),
+              ),
             ),
+            h("tbody", {}, rows),
           ),
-          h("tbody", {}, rows),
-        ),
-  );
+    );
+  };
+  await refresh();
+  timer = setInterval(() => refresh().catch(() => {}), POLL_MS);
 }
 
 function errorCard(orderId, record, onChange, lazy) {
@@ -344,10 +372,7 @@ async function route() {
   const orderId = new URLSearchParams(location.search).get("order");
   try {
     if (orderId) await renderOrder(orderId);
-    else {
-      await renderOrders();
-      timer = setInterval(() => renderOrders().catch(() => {}), POLL_MS);
-    }
+    else await renderOrders();
   } catch (error) {
     if (error.message !== "not authorised")
       app.replaceChildren(h("p", { class: "empty" }, `Could not load: ${error.message}`));
