@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** `pnpm dashboard` as a user runs it: the built CLI in its own process, with a controlled environment. */
+const CLI = fileURLToPath(new URL("../../packages/error-consumer/dist/dashboard-cli.js", import.meta.url));
+const API = "https://abc123.execute-api.eu-west-1.amazonaws.com/";
+
+let home: string;
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), "dashboard-cli-"));
+});
+afterAll(() => rm(home, { recursive: true, force: true }));
+
+/** No AWS settings from this machine: an empty home (no ~/.aws) and no instance metadata lookups. */
+function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
+  return { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: "true", ...extra };
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  return { child, output: () => output };
+}
+
+const exitCode = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+describe("pnpm dashboard (the signing proxy's CLI)", () => {
+  it("refuses to start without an API URL, and says how to give one", async () => {
+    // Act
+    const { child, output } = run([], environment());
+
+    // Assess
+    expect(await exitCode(child)).toBe(2);
+    expect(output()).toMatch(/No admin API given: pass --api <AdminApiUrl>.*THUMBS_ADMIN_API_URL/);
+  });
+
+  it("refuses to start without AWS credentials, and says what to set", async () => {
+    // Act
+    const { child, output } = run(["--api", API], environment());
+
+    // Assess
+    expect(await exitCode(child)).toBe(2);
+    expect(output()).toMatch(/No AWS credentials found.*AWS_PROFILE.*aws sso login/);
+  });
+
+  it("with credentials, prints the dashboard URL, serves it, guards the API, and stops on Ctrl-C", async () => {
+    // Prepare
+    const { child, output } = run(
+      ["--api", API],
+      environment({ AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "example-secret" }),
+    );
+    const exited = exitCode(child);
+
+    // Act
+    await expect
+      .poll(output, { timeout: 10_000 })
+      .toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard\/#token=/);
+    const url = new URL(/Dashboard: (\S+)/.exec(output())![1]!);
+    const page = await fetch(new URL("/dashboard/", url));
+    const unsigned = await fetch(new URL("/api/orders", url));
+    child.kill("SIGINT");
+
+    // Assess
+    expect(output()).toMatch(
+      /Signing requests for https:\/\/abc123\.execute-api\.eu-west-1\.amazonaws\.com \(eu-west-1\)/,
+    );
+    expect(page.status).toBe(200);
+    expect(unsigned.status).toBe(401);
+    expect(await exited).toBe(0);
+  });
+});
