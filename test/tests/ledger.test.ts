@@ -21,16 +21,19 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
   let redis: Redis;
   let other: Redis;
   let ledger: OrderLedger;
-  const init = (orderId: string, total: number, fingerprint = "f") =>
-    ledger.initOrder({
+  /** Stages a plan of `total` keys (k0, k1, …) and commits it, as the coordinator does. */
+  const init = async (orderId: string, total: number, source = "keys:f", extra: { failureThresholdPercent?: number } = {}) => {
+    const runId = randomUUID();
+    await ledger.stagePlan(orderId, runId, Array.from({ length: total }, (_, i) => `k${i}`));
+    return ledger.initOrder({
       orderId,
+      runId,
       total,
-      slices: 1,
-      bucket: "b",
+      identity: { bucket: "b", source, output: DEFAULT_OUTPUT },
       source: "test",
-      fingerprint,
-      output: DEFAULT_OUTPUT,
+      ...extra,
     });
+  };
   const failure = (cls: "Corrupt" | "Transient" = "Corrupt") => new ImageFailure(cls, `${cls} image`);
 
   beforeAll(() => {
@@ -57,10 +60,13 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     expect(await ledger.getProgress("dup")).toMatchObject({ total: 3, done: 1, failed: 0, pending: 2 });
   });
 
-  it("refuses to re-plan an order with other images", async () => {
-    await init("conflict", 3, "a");
-    await expect(init("conflict", 4, "a")).rejects.toBeInstanceOf(OrderConflictError);
-    await expect(init("conflict", 3, "b")).rejects.toThrow(/must not change after order-completed/);
+  it("refuses to re-plan an order with other images, and keeps the first plan", async () => {
+    await init("conflict", 3, "keys:a");
+    await expect(init("conflict", 4, "keys:b")).rejects.toBeInstanceOf(OrderConflictError);
+    await expect(init("conflict", 3, "keys:b")).rejects.toThrow(/source was "keys:a", now "keys:b"/);
+    expect(await ledger.plannedKeys("conflict", 0, 5)).toEqual([0, 1, 2].map((index) => ({ index, key: `k${index}` })));
+    // Every refused run's staging plan is gone: only the order's own keys remain under its slot.
+    expect(await redis.keys(`${prefix}{conflict}:plan:*`)).toEqual([]);
   });
 
   it("counts a duplicate outcome once", async () => {
@@ -142,7 +148,8 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
         return {};
       },
     } as unknown as SNSClient;
-    const announce = () => announceCompletion(sns, "arn:aws:sns:us-east-1:0:events", ledger, "announce");
+    const announce = () =>
+      announceCompletion(sns, "arn:aws:sns:us-east-1:0:events", ledger, "announce", "slice:0");
 
     // Act
     const beforeComplete = await announce();
@@ -167,6 +174,59 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
       done: 1,
       failed: 1,
     });
+  });
+
+  it("sends one completion event when several find the order complete at once", async () => {
+    // Prepare
+    await init("claims", 1);
+    await ledger.recordDone("claims", 0);
+    const published: string[] = [];
+    const sns = { send: async (c: { input: { Message: string } }) => void published.push(c.input.Message) };
+    const announce = (claimant: string) =>
+      announceCompletion(sns as unknown as SNSClient, "arn:aws:sns:us-east-1:0:e", ledger, "claims", claimant);
+
+    // Act: three duplicate events and two slices, all at once.
+    const results = await Promise.all(["order-completed:a", "order-completed:b", "order-completed:c", "slice:0", "slice:1"].map(announce));
+
+    // Assess
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(published).toHaveLength(1);
+  });
+
+  it("lets a claimant that died before publishing take its claim back on retry; others wait for it to lapse", async () => {
+    // Prepare: slice 4 claims the event, then dies before publishing.
+    await init("dead-claim", 1);
+    await ledger.recordDone("dead-claim", 0);
+    expect(await ledger.claimAnnouncement("dead-claim", "slice:4")).toBe(true);
+    const sns = { send: async () => ({}) } as unknown as SNSClient;
+    const announce = (claimant: string) => announceCompletion(sns, "arn:aws:sns:us-east-1:0:e", ledger, "dead-claim", claimant);
+
+    // Act
+    const other = await announce("slice:5");
+    const retry = await announce("slice:4");
+    const after = await announce("slice:5");
+
+    // Assess
+    expect([other, retry, after]).toEqual([false, true, false]);
+    expect(await redis.hget(orderKeys(prefix, "dead-claim").meta, "announcedAt")).not.toBeNull();
+  });
+
+  it("counts an image's starts until an outcome is recorded", async () => {
+    // Prepare
+    await init("starts", 2);
+
+    // Act
+    const first = await ledger.startImage("starts", 0);
+    const second = await ledger.startImage("starts", 0);
+    await ledger.recordDone("starts", 0);
+    const state = await ledger.sliceState("starts", [0, 1]);
+
+    // Assess
+    expect([first, second]).toEqual([1, 2]);
+    expect(state.items).toEqual([
+      { plannedKey: "k0", done: true, failed: false, unfinishedStarts: 0 },
+      { plannedKey: "k1", done: false, failed: false, unfinishedStarts: 0 },
+    ]);
   });
 
   it("completes an empty order at once", async () => {
@@ -209,16 +269,7 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
 
   it("marks an order failed as soon as its failures pass the threshold, and un-marks it when retries fix them", async () => {
     // Prepare
-    await ledger.initOrder({
-      orderId: "threshold",
-      total: 10,
-      slices: 1,
-      bucket: "b",
-      source: "test",
-      fingerprint: "f",
-      output: DEFAULT_OUTPUT,
-      failureThresholdPercent: 20,
-    });
+    await init("threshold", 10, "keys:f", { failureThresholdPercent: 20 });
     const fail = (index: number) =>
       ledger.recordFailed("threshold", { index, key: `k${index}`, sliceIndex: 0, failure: failure() });
 
@@ -261,6 +312,8 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     await init("ttl", 2);
     await ledger.recordDone("ttl", 0);
     await ledger.recordFailed("ttl", { index: 1, key: "k", sliceIndex: 0, failure: failure() });
+    await ledger.claimAnnouncement("ttl", "slice:0");
+    await ledger.startImage("ttl", 1);
 
     // Act
     const keys: string[] = [];

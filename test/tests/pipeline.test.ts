@@ -172,7 +172,7 @@ describe("the pipeline, end to end (keys listing, 52 images of which 4 broken)",
       .emitOrderCompleted({
         orderId,
         bucket: stack.emulator.resources.sourceBucket,
-        keys: slices.flatMap((s) => (s.source.kind === "keys" ? s.source.keys : [])).sort(),
+        keys: slices.flatMap((s) => s.items.map((i) => i.key)).sort(),
       })
       .catch((error: Error) => error);
 
@@ -203,7 +203,7 @@ describe("the pipeline, end to end (keys listing, 52 images of which 4 broken)",
     const slice = batches
       .flat()
       .map((e) => JSON.parse(e.Message!) as SliceMessage)
-      .find((s) => s.source.kind === "keys" && s.source.keys.includes(missingKey))!;
+      .find((s) => s.items.some((i) => i.key === missingKey))!;
 
     // Act
     await stack.emulator.clients.sns.send(

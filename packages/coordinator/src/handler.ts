@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { connectRedis, OrderLedger } from "@thumbs/core";
+import { connectRedis, OrderConflictError, OrderLedger } from "@thumbs/core";
 import type { Context } from "aws-lambda";
 import { createCoordinatorClients } from "./clients.js";
 import { loadCoordinatorConfig } from "./config.js";
@@ -27,6 +27,9 @@ export async function handler(event: unknown, context?: Context): Promise<PlanRe
     metrics.addMetric("SlicesPublished", MetricUnit.Count, report.slices);
     return report;
   } catch (error) {
+    // A conflicting event is refused loudly: logged, counted, and thrown, so it ends in the
+    // coordinator's failure queue (alarmed) with the event kept for inspection.
+    if (error instanceof OrderConflictError) metrics.addMetric("OrderEventsRefused", MetricUnit.Count, 1);
     logger.error("order planning failed", error as Error);
     throw error;
   } finally {

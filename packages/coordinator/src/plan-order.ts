@@ -1,18 +1,21 @@
+import { randomUUID } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import {
   announceCompletion,
-  KeyFingerprint,
-  keySlices,
+  effectiveSliceSize,
+  identityString,
+  keysFingerprint,
+  type OrderIdentity,
   type OrderLedger,
-  type OutputSpec,
   type PublishOptions,
   publishSlices,
+  SliceCutter,
   type SliceMessage,
-  sliceMessage,
+  ThumbsError,
 } from "@thumbs/core";
 import type { CoordinatorConfig } from "./config.js";
-import { listOrderRanges } from "./list-order.js";
+import { keyPages, listOrderPages } from "./list-order.js";
 import { parseOrderEvent } from "./parse-event.js";
 
 export interface CoordinatorDeps {
@@ -28,62 +31,118 @@ export interface PlanReport {
   total: number;
   slices: number;
   batches: number;
-  /** False when the order had already been planned (a duplicate event): its progress was kept. */
+  /** False when the order had already been planned (a duplicate event): its plan and progress were kept. */
   created: boolean;
+  /** This run published the order's completion event (an empty order, or one completed earlier). */
+  announced: boolean;
 }
 
+// Planned images read back from Redis per round trip, and slices published per group of batches.
+const READ_PAGE = 1000;
+const PUBLISH_GROUP = 100;
+
 /**
- * Plans an order into slices and publishes them. The order's total is recorded in Redis before any
- * slice goes out, so a worker can never see the order complete early. Safe to run twice for one order.
+ * Plans an order and publishes its slices. The plan (every image's index and key) is written to Redis
+ * page by page and committed, with the order's total, before any slice goes out, so a worker can never
+ * see the order complete early and every later step names an image by its planned key. A repeated event
+ * re-publishes the recorded plan without listing again; one with another source or output spec is
+ * refused (OrderConflictError). `claimant` names this event for the completion-event claim (the
+ * EventBridge event id, stable across Lambda's retries of one event).
  */
-export async function planOrder(deps: CoordinatorDeps, input: unknown): Promise<PlanReport> {
-  const { config } = deps;
+export async function planOrder(
+  deps: CoordinatorDeps,
+  input: unknown,
+  claimant = `order-completed:${eventId(input) ?? randomUUID()}`,
+): Promise<PlanReport> {
+  const { config, ledger } = deps;
   const event = parseOrderEvent(input, config);
-  const output: OutputSpec = {
-    sizes: event.sizes ?? config.defaultOutput.sizes,
-    format: event.format ?? config.defaultOutput.format,
-    quality: event.quality ?? config.defaultOutput.quality,
-  };
-  const limits = { sliceSize: config.sliceSize, maxSlices: config.maxSlices };
-  const order = { orderId: event.orderId, bucket: event.bucket, output };
-
-  let slices: SliceMessage[];
-  let total: number;
-  let fingerprint: string;
-  if (event.keys) {
-    // Canonical order, duplicates dropped: a repeated event, whatever its key order, maps every
-    // index to the same image, and a key listed twice is one image, not two.
-    const keys = [...new Set(event.keys)].sort();
-    total = keys.length;
-    fingerprint = KeyFingerprint.of(keys);
-    slices = keySlices({ ...order, keys, limits });
-  } else {
-    const prefix = event.prefix!;
-    const planner = await listOrderRanges(deps.s3, event.bucket, prefix, config.sliceSize);
-    total = planner.total;
-    fingerprint = planner.keysFingerprint();
-    slices = planner
-      .slices(limits)
-      .map((s, i) =>
-        sliceMessage(order, i, s, { kind: "range", prefix, startAfter: s.startAfter, lastKey: s.lastKey }),
-      );
-  }
-
-  const state = await deps.ledger.initOrder({
-    orderId: event.orderId,
-    total,
-    slices: slices.length,
+  const explicit = event.keys ? [...new Set(event.keys)].sort() : undefined;
+  const identity: OrderIdentity = {
     bucket: event.bucket,
-    source: event.keys ? `${total} listed keys` : `s3://${event.bucket}/${event.prefix}`,
-    fingerprint,
-    prefix: event.prefix,
-    output,
-    failureThresholdPercent: event.failureThresholdPercent ?? config.failureThresholdPercent,
-  });
-  const { batches } = await publishSlices(deps.sns, config.sliceTopicArn, slices, deps.publish);
-  // An order with no images is complete as soon as it is recorded, and no worker will ever see it.
-  if (slices.length === 0 && config.orderEventsTopicArn) {
-    await announceCompletion(deps.sns, config.orderEventsTopicArn, deps.ledger, event.orderId);
+    source: explicit ? `keys:${keysFingerprint(explicit)}` : `prefix:${event.prefix}`,
+    output: {
+      sizes: event.sizes ?? config.defaultOutput.sizes,
+      format: event.format ?? config.defaultOutput.format,
+      quality: event.quality ?? config.defaultOutput.quality,
+    },
+  };
+
+  let created = false;
+  const existing = await ledger.plannedOrder(event.orderId);
+  if (existing && existing.identity !== identityString(identity)) {
+    throw ledger.conflict(event.orderId, existing.identity, identity);
   }
-  return { orderId: event.orderId, total, slices: slices.length, batches, created: state === "created" };
+  if (!existing) {
+    const runId = randomUUID();
+    try {
+      const pages = explicit ? keyPages(explicit) : listOrderPages(deps.s3, event.bucket, event.prefix!);
+      let total = 0;
+      for await (const page of pages) total = await ledger.stagePlan(event.orderId, runId, page);
+      const state = await ledger.initOrder({
+        orderId: event.orderId,
+        runId,
+        total,
+        identity,
+        source: explicit ? `${total} listed keys` : `s3://${event.bucket}/${event.prefix}`,
+        prefix: event.prefix,
+        failureThresholdPercent: event.failureThresholdPercent ?? config.failureThresholdPercent,
+      });
+      created = state === "created";
+    } catch (error) {
+      await ledger.dropStagedPlan(event.orderId, runId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  const plan = await ledger.requirePlannedOrder(event.orderId);
+  const { slices, batches } = await publishPlan(deps, event.orderId, plan.total);
+  await ledger.setSliceCount(event.orderId, slices);
+  // An empty order is complete once recorded, and no worker will ever see it; a repeated event may find
+  // an order complete whose event was never sent. Either way whoever finds it so sends it.
+  const announced = config.orderEventsTopicArn
+    ? await announceCompletion(deps.sns, config.orderEventsTopicArn, ledger, event.orderId, claimant)
+    : false;
+  return { orderId: event.orderId, total: plan.total, slices, batches, created, announced };
+}
+
+/** Reads the recorded plan back in pages and publishes it as slices, holding one page at a time. */
+async function publishPlan(
+  deps: CoordinatorDeps,
+  orderId: string,
+  total: number,
+): Promise<{ slices: number; batches: number }> {
+  const limits = { sliceSize: deps.config.sliceSize, maxSlices: deps.config.maxSlices };
+  const cutter = new SliceCutter(orderId, effectiveSliceSize(total, limits));
+  let pending: SliceMessage[] = [];
+  let batches = 0;
+  const publish = async () => {
+    if (pending.length === 0) return;
+    batches += (await publishSlices(deps.sns, deps.config.sliceTopicArn, pending, deps.publish)).batches;
+    pending = [];
+  };
+  for (let from = 0; from < total; from += READ_PAGE) {
+    const count = Math.min(READ_PAGE, total - from);
+    const items = await deps.ledger.plannedKeys(orderId, from, count);
+    if (items.length !== count) {
+      throw new ThumbsError(
+        `The plan of order "${orderId}" is missing ${count - items.length} of images ${from}-${from + count - 1} ` +
+          "in Redis (evicted or lost). Re-send its order-completed event once its records have expired, or use a new order id.",
+      );
+    }
+    for (const item of items) {
+      const slice = cutter.add(item);
+      if (slice) pending.push(slice);
+    }
+    if (pending.length >= PUBLISH_GROUP) await publish();
+  }
+  const last = cutter.flush();
+  if (last) pending.push(last);
+  await publish();
+  return { slices: cutter.count, batches };
+}
+
+/** The EventBridge event id, when the input is an EventBridge event. */
+function eventId(input: unknown): string | undefined {
+  const id = (input as { id?: unknown } | null)?.id;
+  return typeof id === "string" && id.length > 0 && id.length <= 128 ? id : undefined;
 }

@@ -13,6 +13,16 @@ export const DEFAULT_SLICE_SIZE = 25;
 /** Upper bound on slices per order; the slice size grows past the default to respect it. */
 export const DEFAULT_MAX_SLICES = 1000;
 
+/** Most images one slice message may carry (a hard bound on what one worker invocation holds). */
+export const MAX_SLICE_ITEMS = 1000;
+/**
+ * Most bytes of one slice message's JSON: SNS takes 256 KiB, and the SNS envelope and message
+ * attributes need some of it. Slices are cut by this and by count, whichever comes first.
+ */
+export const MAX_SLICE_MESSAGE_BYTES = 200 * 1024;
+/** Most images one order may have (indices are Redis bitmap offsets; this keeps bitmaps ≤ 128 KiB). */
+export const MAX_ORDER_IMAGES = 1_000_000;
+
 /** SNS PublishBatch limits (AWS rejects larger batches; fauxqs 1.9.2 does not, so we enforce them ourselves). */
 export const SNS_BATCH_MAX_ENTRIES = 10;
 export const SNS_BATCH_MAX_BYTES = 256 * 1024;

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { DEFAULT_FORMAT, DEFAULT_QUALITY, DEFAULT_SIZES, S3_MAX_KEY_BYTES } from "./constants.js";
+import {
+  DEFAULT_FORMAT,
+  DEFAULT_QUALITY,
+  DEFAULT_SIZES,
+  MAX_ORDER_IMAGES,
+  MAX_SLICE_ITEMS,
+  S3_MAX_KEY_BYTES,
+} from "./constants.js";
 import { FAILURE_CLASSES } from "./failure.js";
 
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, "utf8");
@@ -74,44 +81,30 @@ export const OrderCompletedSchema = z
   });
 export type OrderCompleted = z.infer<typeof OrderCompletedSchema>;
 
-/** How a worker finds the keys of its slice without listing the whole order. */
-export const SliceSourceSchema = z.discriminatedUnion("kind", [
-  /** The keys themselves, for orders given as an explicit list (image index = offset + position). */
-  z.object({ kind: z.literal("keys"), keys: z.array(ObjectKeySchema).min(1) }),
-  /** A key range of a prefix listing: the `count` keys after `startAfter`, the last of which is `lastKey`. */
-  z.object({
-    kind: z.literal("range"),
-    prefix: z.string().min(1),
-    startAfter: ObjectKeySchema.optional(),
-    lastKey: ObjectKeySchema,
-  }),
-  /** Chosen images by index (retries): each entry carries its own index. */
-  z.object({
-    kind: z.literal("items"),
-    items: z.array(z.object({ index: z.number().int().min(0), key: ObjectKeySchema })).min(1),
-  }),
-]);
-export type SliceSource = z.infer<typeof SliceSourceSchema>;
+/** One planned image: its index in the order and its key, both fixed when the order was planned. */
+export const SliceItemSchema = z.object({
+  index: z.number().int().min(0).max(MAX_ORDER_IMAGES - 1),
+  key: ObjectKeySchema,
+});
+export type SliceItem = z.infer<typeof SliceItemSchema>;
 
-/** One SNS message: a worker's unit of work. */
+/**
+ * One SNS message: a worker's unit of work. It names its images by planned index *and* key; the worker
+ * checks both against the plan in Redis, reads the order's bucket and output spec from there, and never
+ * derives a key from a listing. Bounded in count and bytes, so no message can exhaust a worker's memory.
+ */
 export const SliceMessageSchema = z
   .object({
-    version: z.literal(1),
+    version: z.literal(2),
     orderId: OrderIdSchema,
-    bucket: BucketSchema,
-    sliceIndex: z.number().int().min(0),
-    offset: z.number().int().min(0),
-    count: z.number().int().min(1),
-    source: SliceSourceSchema,
-    output: OutputSpecSchema,
+    sliceIndex: z.number().int().min(0).max(MAX_ORDER_IMAGES),
+    items: z.array(SliceItemSchema).min(1).max(MAX_SLICE_ITEMS),
     /** How many times these images were already tried and deferred as Transient. */
     attempt: z.number().int().min(0).max(100).default(0),
   })
-  .refine((m) => m.source.kind !== "keys" || m.source.keys.length === m.count, {
-    message: "expected `count` to equal the number of keys",
-  })
-  .refine((m) => m.source.kind !== "items" || m.source.items.length === m.count, {
-    message: "expected `count` to equal the number of items",
+  .strict()
+  .refine((m) => new Set(m.items.map((i) => i.index)).size === m.items.length, {
+    message: "expected each image index at most once",
   });
 export type SliceMessage = z.infer<typeof SliceMessageSchema>;
 

@@ -34,12 +34,17 @@ export class OrderNotFoundError extends ThumbsError {
     readonly orderId: string,
     options?: { cause?: unknown },
   ) {
-    super(`Order "${orderId}" is not known: it was never planned, or its records expired.`, options);
+    super(
+      `Order "${orderId}" is not known: it was never planned, its records expired, or Redis lost them ` +
+        "(a restart without persistence). Re-send its order-completed event to plan it again: images " +
+        "that already have thumbnails are redone under the same keys, and nothing is counted twice.",
+      options,
+    );
     this.name = "OrderNotFoundError";
   }
 }
 
-/** The same order id was planned again with a different number of images. */
+/** The same order id was planned again with other images or another output spec. */
 export class OrderConflictError extends ThumbsError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -56,5 +61,17 @@ export class PublishError extends ThumbsError {
   ) {
     super(message, options);
     this.name = "PublishError";
+  }
+}
+
+/** A slice message does not match its order's plan (or the order is unknown): it is refused, not retried. */
+export class SliceRefusedError extends ThumbsError {
+  constructor(
+    readonly orderId: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "SliceRefusedError";
   }
 }

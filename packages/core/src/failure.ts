@@ -12,6 +12,8 @@ export const FAILURE_CLASSES = [
   "TooLarge",
   "Transient",
   "AccessDenied",
+  "Crashed",
+  "ProcessingFailed",
   "Internal",
 ] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
@@ -26,6 +28,12 @@ export const FAILURE_ADVICE: Record<FailureClass, string> = {
     "The image exceeds the configured byte, pixel or time limit: upload a smaller image or raise the limit.",
   Transient: "A temporary S3 or network problem outlasted the retries: retry the image.",
   AccessDenied: "The pipeline may not read the original or write the thumbnail: check bucket policy and IAM.",
+  Crashed:
+    "The worker died twice while resizing this image (out of memory, or a crash in the decoder): check the file, " +
+    "or raise the worker's memory, then retry.",
+  ProcessingFailed:
+    "The slice holding this image failed every attempt, so it was never resized (the message says why): " +
+    "fix the cause, then retry.",
   Internal: "An unexpected error in the pipeline: report it with the order id and key.",
 };
 

@@ -12,3 +12,4 @@ export * from "./publish-slices.js";
 export * from "./redis-client.js";
 export * from "./redis-layout.js";
 export * from "./validate.js";
+export * from "./order-plan.js";

@@ -44,38 +44,69 @@ end
 `;
 
 /**
- * KEYS: meta, orders, completions, done, failed, errors, errorsAt
- * ARGV: orderId, total, slices, nowMs, ttlSeconds, bucket, source, channel, fingerprint, prefix, outputJson,
- *       thresholdPercent (0 = none)
- * Returns {1, total} when created, {0, total} when it already existed with the same images,
- * {-1, existingTotal} when it exists with other images (different total or key-set fingerprint).
+ * Adds one page of listed (or given) keys to a coordinator run's staging plan. A key already staged
+ * keeps its index: a listing that repeats a key cannot give one image two indices.
+ * KEYS: stagingKeys (i → key), stagingIndex (key → i)
+ * ARGV: ttlSeconds, key…
+ * Returns the number of images staged so far.
  */
-export const INIT_ORDER = `${COMPLETE_IF_ACCOUNTED}
-local existing = redis.call('HGET', KEYS[1], 'total')
-if existing then
-  if tonumber(existing) ~= tonumber(ARGV[2]) or redis.call('HGET', KEYS[1], 'fingerprint') ~= ARGV[9] then
-    return {-1, tonumber(existing)}
+export const STAGE_KEYS = `
+local n = redis.call('HLEN', KEYS[1])
+for i = 2, #ARGV do
+  if redis.call('HSETNX', KEYS[2], ARGV[i], n) == 1 then
+    redis.call('HSET', KEYS[1], n, ARGV[i])
+    n = n + 1
   end
-  return {0, tonumber(existing)}
 end
-local ttl = tonumber(ARGV[5])
-redis.call('HSET', KEYS[1], 'orderId', ARGV[1], 'total', ARGV[2], 'done', 0, 'failed', 0, 'slices', ARGV[3],
-  'createdAt', ARGV[4], 'status', 'running', 'bucket', ARGV[6], 'source', ARGV[7], 'fingerprint', ARGV[9],
-  'prefix', ARGV[10], 'output', ARGV[11], 'dismissed', 0, 'threshold', ARGV[12])
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - ttl * 1000)
-redis.call('EXPIRE', KEYS[2], ttl)
-if tonumber(ARGV[2]) == 0 then finish(KEYS[1], KEYS[3], ttl, ARGV[4], ARGV[1], ARGV[8]) end
-return {1, tonumber(ARGV[2])}
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return n
 `;
 
 /**
- * KEYS: meta, done, failed, errors, errorsAt, completions
+ * Commits a staged plan as the order's plan, once. Concurrent or repeated runs for one order find it
+ * planned: with the same identity (bucket, source, output spec) they keep it and its progress; with
+ * another they are refused. Either way their own staging plan is dropped.
+ * KEYS: meta, orders, completions, done, failed, errors, errorsAt, keys, index, stagingKeys, stagingIndex
+ * ARGV: orderId, total, nowMs, ttlSeconds, bucket, source, channel, identity, prefix, outputJson,
+ *       thresholdPercent (0 = none)
+ * Returns {1, total} when created, {0, identity} when it already existed with the same identity,
+ * {-1, identity} when it exists with another (the existing identity is returned to name the difference).
+ */
+export const INIT_ORDER = `${COMPLETE_IF_ACCOUNTED}
+local existing = redis.call('HGET', KEYS[1], 'identity')
+if existing then
+  redis.call('DEL', KEYS[10], KEYS[11])
+  if existing ~= ARGV[8] then return {-1, existing} end
+  return {0, existing}
+end
+local ttl = tonumber(ARGV[4])
+local total = tonumber(ARGV[2])
+if redis.call('HLEN', KEYS[10]) ~= total then return {-2, tostring(redis.call('HLEN', KEYS[10]))} end
+if total > 0 then
+  redis.call('RENAME', KEYS[10], KEYS[8])
+  redis.call('RENAME', KEYS[11], KEYS[9])
+  redis.call('EXPIRE', KEYS[8], ttl)
+  redis.call('EXPIRE', KEYS[9], ttl)
+end
+redis.call('HSET', KEYS[1], 'orderId', ARGV[1], 'total', ARGV[2], 'done', 0, 'failed', 0, 'slices', 0,
+  'createdAt', ARGV[3], 'status', 'running', 'bucket', ARGV[5], 'source', ARGV[6], 'identity', ARGV[8],
+  'prefix', ARGV[9], 'output', ARGV[10], 'dismissed', 0, 'threshold', ARGV[11])
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[3]) - ttl * 1000)
+redis.call('EXPIRE', KEYS[2], ttl)
+if total == 0 then finish(KEYS[1], KEYS[3], ttl, ARGV[3], ARGV[1], ARGV[7]) end
+return {1, ARGV[2]}
+`;
+
+/**
+ * KEYS: meta, done, failed, errors, errorsAt, completions, attempts, keys, index
  * ARGV: index, outcome ('done' | 'failed'), errorRecordJson, nowMs, ttlSeconds, orderId, channel
  * Returns {counted, completed}; counted = -1 when the order is unknown, -2 when the index is out of range.
  * A done image stays done (a later failed redelivery changes nothing); a failed image that later
- * succeeds moves from failed to done, and its error record goes away.
+ * succeeds moves from failed to done, and its error record goes away. Any outcome ends the image's
+ * count of unfinished starts (attempts).
  */
 export const RECORD_OUTCOME = `${COMPLETE_IF_ACCOUNTED}
 local idx = tonumber(ARGV[1])
@@ -84,6 +115,7 @@ if not total then return {-1, 0} end
 if idx < 0 or idx >= tonumber(total) then return {-2, 0} end
 local ttl = tonumber(ARGV[5])
 local counted = 0
+redis.call('HDEL', KEYS[7], idx)
 if ARGV[2] == 'done' then
   if redis.call('SETBIT', KEYS[2], idx, 1) == 0 then
     counted = 1
@@ -105,10 +137,40 @@ else
   redis.call('HSET', KEYS[4], idx, ARGV[3])
   redis.call('ZADD', KEYS[5], ARGV[4], idx)
 end
-for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ttl) end
+for _, i in ipairs({1, 2, 3, 4, 5, 7, 8, 9}) do redis.call('EXPIRE', KEYS[i], ttl) end
 local completed = 0
 if counted == 1 then completed = finish(KEYS[1], KEYS[6], ttl, ARGV[4], ARGV[6], ARGV[7]) end
 return {counted, completed}
+`;
+
+/**
+ * Claims the publishing of an order's completion event: only when the order is complete, the event not
+ * yet sent, and no one else holds the claim. The claimant names a unit of work that is retried under
+ * the same name (a slice, one coordinator event), so a retry of a claimant that died takes its claim
+ * back at once; anyone else waits for the claim to lapse.
+ * KEYS: meta, announce
+ * ARGV: claimant, ttlMs
+ * Returns 1 when claimed, 0 otherwise.
+ */
+export const CLAIM_ANNOUNCEMENT = `
+local state = redis.call('HMGET', KEYS[1], 'completedAt', 'announcedAt')
+if not state[1] or state[2] then return 0 end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/**
+ * Ends a claim: with 'sent' the event is recorded as published (the first time wins); without, the
+ * claim is given up so another can publish. Only the claimant's own claim is removed.
+ * KEYS: meta, announce
+ * ARGV: claimant, nowMs, 'sent' | 'released'
+ */
+export const END_ANNOUNCEMENT = `
+if ARGV[3] == 'sent' then redis.call('HSETNX', KEYS[1], 'announcedAt', ARGV[2]) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
 `;
 
 /**

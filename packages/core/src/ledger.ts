@@ -1,9 +1,26 @@
 import type { Redis } from "ioredis";
-import { type ErrorRecord, type OutputSpec, OutputSpecSchema } from "./contracts.js";
+import type { ErrorRecord, SliceItem } from "./contracts.js";
 import { type ErrorPage, type ErrorQuery, failedRecords, queryErrors } from "./error-records.js";
 import { OrderConflictError, OrderNotFoundError, ThumbsError } from "./errors.js";
 import { FAILURE_ADVICE, type ImageFailure } from "./failure.js";
-import { DISMISS_ERROR, INIT_ORDER, RECORD_OUTCOME } from "./ledger-scripts.js";
+import {
+  CLAIM_ANNOUNCEMENT,
+  DISMISS_ERROR,
+  END_ANNOUNCEMENT,
+  INIT_ORDER,
+  RECORD_OUTCOME,
+  STAGE_KEYS,
+} from "./ledger-scripts.js";
+import {
+  type ItemState,
+  identityDifference,
+  identityString,
+  type OrderIdentity,
+  type PlannedOrder,
+  readPlannedKeys,
+  readPlannedOrder,
+  readSliceState,
+} from "./order-plan.js";
 import {
   completionChannel,
   completionsKey,
@@ -11,6 +28,7 @@ import {
   type OrderStatus,
   orderKeys,
   ordersKey,
+  stagingKeys,
 } from "./redis-layout.js";
 
 export interface LedgerOptions {
@@ -36,6 +54,9 @@ export interface OrderProgress {
   failureReason: string | null;
   bucket: string;
   source: string;
+  /** Slice messages refused because they did not match the plan, and the last one's reason. */
+  rejectedSlices: number;
+  lastRejection: string | null;
 }
 
 export interface OutcomeResult {
@@ -47,14 +68,10 @@ export interface OutcomeResult {
 
 export type { ErrorPage, ErrorQuery };
 
-/** What the pipeline needs to work on an order again (retries, thumbnails on demand). */
-export interface OrderSpec {
-  bucket: string;
-  /** The listed prefix, or null for an explicit key list. */
-  prefix: string | null;
-  output: OutputSpec;
-  slices: number;
-}
+/** How long a staged plan survives a coordinator run that died before committing it. */
+const STAGING_TTL_SECONDS = 3600;
+/** How long a completion-event claim holds when its claimant dies without ending it. */
+const ANNOUNCE_CLAIM_MS = 30_000;
 
 type ScriptCommand<R> = (...args: string[]) => Promise<R>;
 
@@ -62,16 +79,22 @@ type ScriptCommand<R> = (...args: string[]) => Promise<R>;
 function scripts(redis: Redis) {
   const r = redis as unknown as Record<string, ScriptCommand<unknown> | undefined>;
   if (typeof r.thumbsInitOrder !== "function") {
-    redis.defineCommand("thumbsInitOrder", { numberOfKeys: 7, lua: INIT_ORDER });
-    redis.defineCommand("thumbsRecordOutcome", { numberOfKeys: 6, lua: RECORD_OUTCOME });
+    redis.defineCommand("thumbsInitOrder", { numberOfKeys: 11, lua: INIT_ORDER });
+    redis.defineCommand("thumbsRecordOutcome", { numberOfKeys: 9, lua: RECORD_OUTCOME });
     redis.defineCommand("thumbsDismissError", { numberOfKeys: 2, lua: DISMISS_ERROR });
+    redis.defineCommand("thumbsStageKeys", { numberOfKeys: 2, lua: STAGE_KEYS });
+    redis.defineCommand("thumbsClaimAnnouncement", { numberOfKeys: 2, lua: CLAIM_ANNOUNCEMENT });
+    redis.defineCommand("thumbsEndAnnouncement", { numberOfKeys: 2, lua: END_ANNOUNCEMENT });
   }
   const bind =
     <R>(name: string): ScriptCommand<R> =>
     (...args) =>
       r[name]!.apply(redis, args) as Promise<R>;
   return {
-    init: bind<[number, number]>("thumbsInitOrder"),
+    init: bind<[number, string]>("thumbsInitOrder"),
+    stage: bind<number>("thumbsStageKeys"),
+    claim: bind<number>("thumbsClaimAnnouncement"),
+    endClaim: bind<number>("thumbsEndAnnouncement"),
     record: bind<[number, number]>("thumbsRecordOutcome"),
     dismiss: bind<number>("thumbsDismissError"),
   };
@@ -96,26 +119,42 @@ export class OrderLedger {
   }
 
   /**
-   * Records an order's total before any slice is published. Safe to call again for the same order
-   * (a duplicate order-completed event): it keeps the existing progress.
+   * Adds keys to the plan one coordinator run is staging (see STAGE_KEYS): a page at a time, so the
+   * coordinator never holds the order's key list. Returns the number of images staged so far.
+   */
+  stagePlan(orderId: string, runId: string, keys: readonly string[]): Promise<number> {
+    const staging = stagingKeys(this.options.keyPrefix, orderId, runId);
+    return this.scripts.stage(staging.keys, staging.index, String(STAGING_TTL_SECONDS), ...keys);
+  }
+
+  /** Drops a run's staged plan (its run failed before committing it). */
+  async dropStagedPlan(orderId: string, runId: string): Promise<void> {
+    const staging = stagingKeys(this.options.keyPrefix, orderId, runId);
+    await this.redis.del(staging.keys, staging.index);
+  }
+
+  /**
+   * Commits a run's staged plan as the order's plan and records its total, before any slice is
+   * published. Safe to call again for the same order (a duplicate or concurrent event with the same
+   * identity): the existing plan and its progress are kept. Another identity throws OrderConflictError.
    */
   async initOrder(args: {
     orderId: string;
+    runId: string;
     total: number;
-    slices: number;
-    bucket: string;
+    identity: OrderIdentity;
+    /** How the admin sees the source: `s3://bucket/prefix` or `N listed keys`. */
     source: string;
-    /** Identifies the ordered key set: a re-plan must map every index to the same image. */
-    fingerprint: string;
     prefix?: string | undefined;
-    output: OutputSpec;
     /** Mark the order failed as soon as more than this percentage of its images failed. */
     failureThresholdPercent?: number | undefined;
     now?: Date;
   }): Promise<"created" | "exists"> {
     const k = this.keys(args.orderId);
     const p = this.options.keyPrefix;
-    const [code, existing] = await this.scripts.init(
+    const staging = stagingKeys(p, args.orderId, args.runId);
+    const identity = identityString(args.identity);
+    const [code, detail] = await this.scripts.init(
       k.meta,
       ordersKey(p),
       completionsKey(p),
@@ -123,26 +162,101 @@ export class OrderLedger {
       k.failed,
       k.errors,
       k.errorsAt,
+      k.keys,
+      k.index,
+      staging.keys,
+      staging.index,
       args.orderId,
       String(args.total),
-      String(args.slices),
       String((args.now ?? new Date()).getTime()),
       String(this.options.ttlSeconds),
-      args.bucket,
+      args.identity.bucket,
       args.source,
       completionChannel(p),
-      args.fingerprint,
+      identity,
       args.prefix ?? "",
-      JSON.stringify(args.output),
+      JSON.stringify(args.identity.output),
       String(args.failureThresholdPercent ?? 0),
     );
-    if (code === -1) {
-      throw new OrderConflictError(
-        `Order "${args.orderId}" was already planned with other images (${existing} then, ${args.total} now). ` +
-          "An order's images must not change after order-completed: use a new order id for changed content.",
+    if (code === -1) throw this.conflict(args.orderId, String(detail), args.identity);
+    if (code === -2) {
+      throw new ThumbsError(
+        `The staged plan of order "${args.orderId}" holds ${detail} images, not ${args.total}: it expired ` +
+          `or was written by another run. Plan the order again.`,
       );
     }
     return code === 1 ? "created" : "exists";
+  }
+
+  /** Refuses a plan whose identity differs from the recorded one, saying what differs. */
+  conflict(orderId: string, existing: string, identity: OrderIdentity): OrderConflictError {
+    return new OrderConflictError(
+      `Order "${orderId}" was already planned with another ${identityDifference(existing, identity).join("; ")}. ` +
+        "An order's images and output spec are fixed when it is planned: re-send the original event, " +
+        "or use a new order id for changed content or sizes.",
+    );
+  }
+
+  /** Records how many slices the plan was published as (set once the coordinator has published them). */
+  async setSliceCount(orderId: string, slices: number): Promise<void> {
+    await this.redis.hset(this.keys(orderId).meta, "slices", slices);
+  }
+
+  /** The order as planned, or undefined when Redis has no record of it. */
+  plannedOrder(orderId: string): Promise<PlannedOrder | undefined> {
+    return readPlannedOrder(this.redis, this.keys(orderId));
+  }
+
+  /** The order as planned; OrderNotFoundError when Redis has no record of it. */
+  async requirePlannedOrder(orderId: string): Promise<PlannedOrder> {
+    const order = await this.plannedOrder(orderId);
+    if (!order) throw new OrderNotFoundError(orderId);
+    return order;
+  }
+
+  /** Planned images [from, from + count), in index order. */
+  plannedKeys(orderId: string, from: number, count: number): Promise<SliceItem[]> {
+    return readPlannedKeys(this.redis, this.keys(orderId), from, count);
+  }
+
+  /** The planned index of a source key, or undefined when the key is not an image of the order. */
+  async plannedIndex(orderId: string, key: string): Promise<number | undefined> {
+    const index = await this.redis.hget(this.keys(orderId).index, key);
+    return index === null ? undefined : Number(index);
+  }
+
+  /** The plan and the state of each item of a slice, in one round trip. */
+  sliceState(
+    orderId: string,
+    indices: readonly number[],
+  ): Promise<{ order: PlannedOrder | undefined; items: ItemState[] }> {
+    return readSliceState(this.redis, this.keys(orderId), indices);
+  }
+
+  /**
+   * Counts a start of image `index`; returns how many starts it has had without an outcome, this one
+   * included. An outcome (or releaseImages) resets it, so a count above one means earlier invocations
+   * died while on this image.
+   */
+  async startImage(orderId: string, index: number): Promise<number> {
+    const k = this.keys(orderId);
+    const [count] = await Promise.all([
+      this.redis.hincrby(k.attempts, String(index), 1),
+      this.redis.expire(k.attempts, this.options.ttlSeconds),
+    ]);
+    return count;
+  }
+
+  /** Forgets the unfinished starts of images handed back or deferred (they did not die, they wait). */
+  async releaseImages(orderId: string, indices: readonly number[]): Promise<void> {
+    if (indices.length > 0) await this.redis.hdel(this.keys(orderId).attempts, ...indices.map(String));
+  }
+
+  /** Records, on the order, that a slice message was refused (it does not match the plan). */
+  async recordRejectedSlice(orderId: string, reason: string): Promise<void> {
+    const meta = this.keys(orderId).meta;
+    if ((await this.redis.exists(meta)) === 0) return;
+    await this.redis.multi().hincrby(meta, "rejectedSlices", 1).hset(meta, "lastRejection", reason).exec();
   }
 
   recordDone(orderId: string, index: number, now = new Date()): Promise<OutcomeResult> {
@@ -182,6 +296,9 @@ export class OrderLedger {
       k.errors,
       k.errorsAt,
       completionsKey(p),
+      k.attempts,
+      k.keys,
+      k.index,
       String(index),
       outcome,
       recordJson,
@@ -235,26 +352,24 @@ export class OrderLedger {
       failureReason: h.failureReason ?? null,
       bucket: h.bucket ?? "",
       source: h.source ?? "",
+      rejectedSlices: Number(h.rejectedSlices ?? 0),
+      lastRejection: h.lastRejection ?? null,
     };
   }
 
   /**
-   * The order's progress when it is complete and its completion event was not yet published
-   * (order-events.ts); undefined otherwise. One HMGET in the common case (not complete, or sent).
+   * Claims the publishing of the order's completion event (see CLAIM_ANNOUNCEMENT): true when the order
+   * is complete, its event not yet sent, and no other claimant holds it.
    */
-  async unannouncedCompletion(orderId: string): Promise<OrderProgress | undefined> {
-    const [completedAt, announcedAt] = await this.redis.hmget(
-      this.keys(orderId).meta,
-      "completedAt",
-      "announcedAt",
-    );
-    if (!completedAt || announcedAt) return undefined;
-    return this.getProgress(orderId);
+  async claimAnnouncement(orderId: string, claimant: string): Promise<boolean> {
+    const k = this.keys(orderId);
+    return (await this.scripts.claim(k.meta, k.announce, claimant, String(ANNOUNCE_CLAIM_MS))) === 1;
   }
 
-  /** Records that the order's completion event was published (the first time wins). */
-  async markAnnounced(orderId: string, now = new Date()): Promise<void> {
-    await this.redis.hsetnx(this.keys(orderId).meta, "announcedAt", String(now.getTime()));
+  /** Ends a claim: `sent` records the event as published; `released` lets another claimant publish. */
+  async endAnnouncement(orderId: string, claimant: string, how: "sent" | "released"): Promise<void> {
+    const k = this.keys(orderId);
+    await this.scripts.endClaim(k.meta, k.announce, claimant, String(Date.now()), how);
   }
 
   /** Error records, newest first, filtered by class; dismissed ones only when asked for. */
@@ -276,23 +391,6 @@ export class OrderLedger {
       now.toISOString(),
     );
     return result > 0;
-  }
-
-  async getOrderSpec(orderId: string): Promise<OrderSpec> {
-    const [bucket, prefix, output, slices] = await this.redis.hmget(
-      this.keys(orderId).meta,
-      "bucket",
-      "prefix",
-      "output",
-      "slices",
-    );
-    if (!bucket || !output) throw new OrderNotFoundError(orderId);
-    return {
-      bucket,
-      prefix: prefix || null,
-      output: OutputSpecSchema.parse(JSON.parse(output)),
-      slices: Number(slices),
-    };
   }
 
   /** Recently created order ids, newest first. */

@@ -26,28 +26,33 @@ export const OrderThumbnailsCompletedSchema = z.object({
 export type OrderThumbnailsCompleted = z.infer<typeof OrderThumbnailsCompletedSchema>;
 
 /**
- * Publishes the order's completion event if the order is complete and its event has not been
- * published yet; true when this call published it. Called after each slice: the slice that accounts
- * for the last image publishes it, and if that publish fails the slice fails and its redelivery
- * (whose images are all done by then) publishes it instead. The ledger records the event as sent
- * only after SNS accepted it, so a crash in between sends it again rather than never.
+ * Publishes the order's completion event if the order is complete and its event has not been sent;
+ * true when this call published it. Called after every slice run (redeliveries included) and by the
+ * coordinator for an empty order, so whoever finds the order complete and unannounced sends it.
+ *
+ * Concurrent callers take a claim in Redis first, so in the normal case one event goes out. The claim
+ * is named by `claimant`, a unit of work that is retried under the same name (`slice:3`, one
+ * coordinator event): if the claimant dies before publishing, its own retry takes the claim back at
+ * once, and anyone else may take it when it lapses, so at least one event always goes out. The event
+ * is recorded as sent only after SNS accepted it; a crash in between sends it twice, never zero times.
  */
 export async function announceCompletion(
   sns: SNSClient,
   topicArn: string,
   ledger: OrderLedger,
   orderId: string,
+  claimant: string,
 ): Promise<boolean> {
-  const progress = await ledger.unannouncedCompletion(orderId);
-  if (!progress || progress.status === "running" || !progress.completedAt) return false;
+  if (!(await ledger.claimAnnouncement(orderId, claimant))) return false;
+  const progress = await ledger.getProgress(orderId);
   const event: OrderThumbnailsCompleted = {
     type: ORDER_THUMBNAILS_COMPLETED,
     orderId,
-    status: progress.status,
+    status: progress.status === "running" ? "completed_with_errors" : progress.status,
     total: progress.total,
     done: progress.done,
     failed: progress.failed,
-    completedAt: progress.completedAt,
+    completedAt: progress.completedAt ?? new Date().toISOString(),
   };
   try {
     await sns.send(
@@ -62,10 +67,11 @@ export async function announceCompletion(
       }),
     );
   } catch (error) {
+    await ledger.endAnnouncement(orderId, claimant, "released").catch(() => undefined);
     throw new PublishError(`Could not publish the completion event of order ${orderId}.`, [], {
       cause: error,
     });
   }
-  await ledger.markAnnounced(orderId);
+  await ledger.endAnnouncement(orderId, claimant, "sent");
   return true;
 }

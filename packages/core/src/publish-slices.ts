@@ -51,10 +51,9 @@ export async function publishSlices(
   options: PublishOptions = {},
 ): Promise<{ batches: number }> {
   const { maxAttempts = 5, baseDelayMs = 100, parallelism = 4 } = options;
-  const entries = slices.map((slice) => ({
-    Id: `slice-${slice.sliceIndex}`,
-    Message: JSON.stringify(slice),
-  }));
+  // Ids by position: a hand-back and a Transient re-queue of one slice share its slice index, and SNS
+  // refuses a batch whose ids repeat.
+  const entries = slices.map((slice, position) => ({ Id: `s${position}`, Message: JSON.stringify(slice) }));
   const batches = batchEntries(entries);
   const limit = pLimit(parallelism);
   const failed = (
@@ -63,11 +62,11 @@ export async function publishSlices(
     )
   ).flat();
   if (failed.length > 0) {
-    const ids = failed.map((f) => Number(f.Id.slice("slice-".length)));
+    const ids = failed.map((f) => slices[Number(f.Id.slice(1))]?.sliceIndex ?? -1);
     throw new PublishError(
       `${failed.length} slice(s) could not be published after ${maxAttempts} attempts: ${failed
         .slice(0, 5)
-        .map((f) => `${f.Id} (${f.Code}: ${f.Message ?? ""})`)
+        .map((f) => `slice ${slices[Number(f.Id.slice(1))]?.sliceIndex} (${f.Code}: ${f.Message ?? ""})`)
         .join(", ")}`,
       ids,
     );

@@ -12,6 +12,13 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
     maxRetriesPerRequest: 20,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
     connectTimeout: 5_000,
+    // A command that gets no answer (a half-open connection after a failover) fails instead of hanging
+    // the slice; keep-alive probes notice a dead peer on an idle connection.
+    commandTimeout: 5_000,
+    keepAlive: 10_000,
+    // After an ElastiCache failover the old primary answers writes with READONLY: reconnect (DNS now
+    // names the new primary) and resend the command.
+    reconnectOnError: (error) => (error.message.startsWith("READONLY") ? 2 : false),
     // ElastiCache with transit encryption presents a certificate for its own endpoint name.
     ...(url.startsWith("rediss://") ? { tls: {} } : {}),
     ...options,

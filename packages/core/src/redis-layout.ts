@@ -3,7 +3,13 @@
  * share one slot, which the Lua scripts need. Every key gets a TTL, so memory stays bounded.
  *
  *   {p}{order}:meta        HASH   total, done, failed, dismissed, slices, status, createdAt, completedAt, bucket,
- *                                 source, prefix, output, fingerprint, threshold, failedAt, failureReason
+ *                                 source, prefix, output, identity, threshold, failedAt, failureReason,
+ *                                 announcedAt, rejectedSlices, lastRejection
+ *   {p}{order}:keys        HASH   i → planned source key (the plan: fixed when the order is planned)
+ *   {p}{order}:index       HASH   planned source key → i
+ *   {p}{order}:attempts    HASH   i → times image i was started without an outcome being recorded
+ *   {p}{order}:announce    STRING who is publishing the completion event (a short-lived claim)
+ *   {p}{order}:plan:{run}  HASH   a plan being written by one coordinator run (renamed to :keys / :index)
  *   {p}{order}:done        BITMAP bit i set ⇔ image i has both thumbnails
  *   {p}{order}:failed      BITMAP bit i set ⇔ image i has an error record
  *   {p}{order}:errors      HASH   i → ErrorRecord JSON
@@ -19,6 +25,10 @@ export interface OrderKeys {
   failed: string;
   errors: string;
   errorsAt: string;
+  keys: string;
+  index: string;
+  attempts: string;
+  announce: string;
 }
 
 export function orderKeys(prefix: string, orderId: string): OrderKeys {
@@ -29,7 +39,17 @@ export function orderKeys(prefix: string, orderId: string): OrderKeys {
     failed: `${base}:failed`,
     errors: `${base}:errors`,
     errorsAt: `${base}:errors-at`,
+    keys: `${base}:keys`,
+    index: `${base}:index`,
+    attempts: `${base}:attempts`,
+    announce: `${base}:announce`,
   };
+}
+
+/** The staging hashes of one coordinator run's plan, in the order's slot so INIT_ORDER can rename them. */
+export function stagingKeys(prefix: string, orderId: string, runId: string): { keys: string; index: string } {
+  const base = `${prefix}{${orderId}}:plan:${runId}`;
+  return { keys: `${base}:keys`, index: `${base}:index` };
 }
 
 export const ordersKey = (prefix: string): string => `${prefix}orders`;

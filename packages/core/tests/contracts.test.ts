@@ -46,26 +46,22 @@ describe("the order-completed contract", () => {
 });
 
 describe("the slice contract", () => {
-  const base = {
-    version: 1,
-    orderId: "o",
-    bucket: "my-bucket",
-    sliceIndex: 0,
-    offset: 0,
-    output: { sizes: [{ name: "small", width: 256, height: 256 }], format: "jpeg", quality: 80 },
-  };
+  const base = { version: 2, orderId: "o", sliceIndex: 0, items: [{ index: 0, key: "Photos/IMG 0001 É.JPG" }] };
 
-  it("requires the count to match the keys it carries", () => {
-    expect(
-      SliceMessageSchema.safeParse({ ...base, count: 2, source: { kind: "keys", keys: ["a", "b"] } }).success,
-    ).toBe(true);
-    expect(
-      SliceMessageSchema.safeParse({ ...base, count: 3, source: { kind: "keys", keys: ["a", "b"] } }).success,
-    ).toBe(false);
+  it("accepts planned images named by index and key", () => {
+    expect(SliceMessageSchema.safeParse(base).success).toBe(true);
   });
 
-  it("accepts a key range", () => {
-    const range = { kind: "range", prefix: "p/", startAfter: "p/a", lastKey: "p/z" };
-    expect(SliceMessageSchema.safeParse({ ...base, count: 25, source: range }).success).toBe(true);
+  it.each([
+    ["a huge batch of images", { items: Array.from({ length: 1001 }, (_, index) => ({ index, key: `k${index}` })) }],
+    ["an image named twice", { items: [{ index: 1, key: "a" }, { index: 1, key: "b" }] }],
+    ["a negative index", { items: [{ index: -1, key: "a" }] }],
+    ["an index past any order", { items: [{ index: 10_000_000, key: "a" }] }],
+    ["a key over S3's 1,024 bytes", { items: [{ index: 0, key: "é".repeat(513) }] }],
+    ["an empty slice", { items: [] }],
+    ["the old position-based shape", { version: 1, offset: 0, count: 1_000_000_000 }],
+    ["unknown fields", { bucket: "other-bucket" }],
+  ])("refuses %s", (_, change) => {
+    expect(SliceMessageSchema.safeParse({ ...base, ...change }).success).toBe(false);
   });
 });

@@ -1,85 +1,70 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_OUTPUT } from "../src/contracts.js";
-import { effectiveSliceSize, KeyFingerprint, keySlices, planOffsets, RangePlanner } from "../src/plan.js";
+import { MAX_SLICE_ITEMS, MAX_SLICE_MESSAGE_BYTES } from "../src/constants.js";
+import { type SliceItem, type SliceMessage, SliceMessageSchema } from "../src/contracts.js";
+import { effectiveSliceSize, keysFingerprint, SliceCutter } from "../src/plan.js";
 
-describe("planOffsets", () => {
-  it("covers every index exactly once", () => {
-    // Act
-    const slices = planOffsets(103, { sliceSize: 25, maxSlices: 1000 });
+const cut = (items: SliceItem[], size: number): SliceMessage[] => {
+  const cutter = new SliceCutter("o", size);
+  const slices = items.flatMap((item) => cutter.add(item) ?? []);
+  const last = cutter.flush();
+  return last ? [...slices, last] : slices;
+};
 
-    // Assess
-    expect(slices.map((s) => s.count)).toEqual([25, 25, 25, 25, 3]);
-    const covered = slices.flatMap((s) => Array.from({ length: s.count }, (_, i) => s.offset + i));
-    expect(covered).toEqual(Array.from({ length: 103 }, (_, i) => i));
-  });
-
-  it("grows slices to respect the slice cap", () => {
+describe("effectiveSliceSize", () => {
+  it("grows slices to respect the slice cap, but never past what one message may carry", () => {
+    expect(effectiveSliceSize(1_000, { sliceSize: 25, maxSlices: 1000 })).toBe(25);
     expect(effectiveSliceSize(100_000, { sliceSize: 25, maxSlices: 1000 })).toBe(100);
-    expect(planOffsets(100_000, { sliceSize: 25, maxSlices: 1000 })).toHaveLength(1000);
-  });
-
-  it("plans nothing for an empty order", () => {
-    expect(planOffsets(0, { sliceSize: 25, maxSlices: 10 })).toEqual([]);
+    expect(effectiveSliceSize(1_000_000, { sliceSize: 25, maxSlices: 10 })).toBe(MAX_SLICE_ITEMS);
   });
 });
 
-describe("RangePlanner", () => {
-  const keys = (n: number) => Array.from({ length: n }, (_, i) => `p/${String(i).padStart(6, "0")}.jpg`);
+describe("SliceCutter", () => {
+  it("puts every planned image in exactly one valid slice, under its own index and key", () => {
+    // Camera-style names of any length: mixed case, spaces, accents, up to S3's 1,024 bytes.
+    const key = fc.string({ unit: "grapheme", minLength: 1, maxLength: 300 }).filter((k) => Buffer.byteLength(k) <= 1024);
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 400 }), fc.integer({ min: 1, max: 60 }), (keys, size) => {
+        // Prepare
+        const items = keys.map((k, index) => ({ index, key: k }));
 
-  it("plans ranges whose startAfter/lastKey bound exactly the keys of each slice", () => {
-    // Prepare
-    const all = keys(53);
-    const planner = new RangePlanner(5);
-    for (const k of all) planner.add(k);
+        // Act
+        const slices = cut(items, size);
+
+        // Assess
+        expect(slices.flatMap((s) => s.items)).toEqual(items);
+        expect(slices.map((s) => s.sliceIndex)).toEqual(slices.map((_, i) => i));
+        for (const slice of slices) {
+          expect(slice.items.length).toBeLessThanOrEqual(size);
+          expect(Buffer.byteLength(JSON.stringify(slice))).toBeLessThanOrEqual(MAX_SLICE_MESSAGE_BYTES);
+          expect(SliceMessageSchema.safeParse(slice).success).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("cuts by bytes when keys are long, so a message always fits SNS", () => {
+    // Prepare: 1,000 keys of S3's longest, 1,024 bytes.
+    const items = Array.from({ length: 1000 }, (_, index) => ({ index, key: `${index}`.padEnd(1024, "é").slice(0, 600) }));
 
     // Act
-    const slices = planner.slices({ sliceSize: 5, maxSlices: 100 });
+    const slices = cut(items, 1000);
 
     // Assess
-    expect(planner.total).toBe(53);
-    for (const s of slices) {
-      const inRange = all.filter((k) => (s.startAfter === undefined || k > s.startAfter) && k <= s.lastKey);
-      expect(inRange).toEqual(all.slice(s.offset, s.offset + s.count));
-    }
-    expect(slices.at(-1)).toMatchObject({ offset: 50, count: 3, lastKey: all[52] });
+    expect(slices.length).toBeGreaterThan(1);
+    for (const s of slices) expect(Buffer.byteLength(JSON.stringify(s))).toBeLessThanOrEqual(MAX_SLICE_MESSAGE_BYTES);
   });
 
-  it("merges chunks when the order needs larger slices, keeping memory to one key per chunk", () => {
-    const planner = new RangePlanner(25);
-    for (const k of keys(100_000)) planner.add(k);
-    const slices = planner.slices({ sliceSize: 25, maxSlices: 1000 });
-    expect(slices).toHaveLength(1000);
-    expect(new Set(slices.map((s) => s.count))).toEqual(new Set([100]));
-    expect(slices[1]!.startAfter).toBe(slices[0]!.lastKey);
-  });
-
-  it("fingerprints the listed keys", () => {
-    const a = new RangePlanner(2);
-    for (const k of keys(5)) a.add(k);
-    expect(a.keysFingerprint()).toBe(KeyFingerprint.of(keys(5)));
-    expect(KeyFingerprint.of(keys(5))).not.toBe(KeyFingerprint.of(keys(6)));
-  });
-
-  it("refuses a key listed twice", () => {
-    const planner = new RangePlanner(2);
-    planner.add("a");
-    expect(() => planner.add("a")).toThrow(/listed twice/);
+  it("cuts nothing from nothing", () => {
+    expect(cut([], 25)).toEqual([]);
   });
 });
 
-describe("keySlices", () => {
-  it("carries each slice's keys and the resolved output", () => {
-    const slices = keySlices({
-      orderId: "o",
-      bucket: "bucket",
-      keys: ["a", "b", "c"],
-      output: DEFAULT_OUTPUT,
-      limits: { sliceSize: 2, maxSlices: 10 },
-    });
-    expect(slices.map((s) => [s.sliceIndex, s.offset, s.count, s.source])).toEqual([
-      [0, 0, 2, { kind: "keys", keys: ["a", "b"] }],
-      [1, 2, 1, { kind: "keys", keys: ["c"] }],
-    ]);
-    expect(slices[0]!.output).toEqual(DEFAULT_OUTPUT);
+describe("keysFingerprint", () => {
+  it("tells key lists apart", () => {
+    expect(keysFingerprint(["a", "b"])).toBe(keysFingerprint(["a", "b"]));
+    expect(keysFingerprint(["a", "b"])).not.toBe(keysFingerprint(["a", "b", "c"]));
+    expect(keysFingerprint(["ab"])).not.toBe(keysFingerprint(["a", "b"]));
   });
 });

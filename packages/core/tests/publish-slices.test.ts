@@ -1,18 +1,14 @@
 import type { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_OUTPUT, type SliceMessage } from "../src/contracts.js";
+import type { SliceMessage } from "../src/contracts.js";
 import { PublishError } from "../src/errors.js";
 import { batchEntries, publishSlices } from "../src/publish-slices.js";
 
 const slice = (i: number, keyBytes = 10): SliceMessage => ({
-  version: 1,
+  version: 2,
   orderId: "o",
-  bucket: "my-bucket",
   sliceIndex: i,
-  offset: i,
-  count: 1,
-  source: { kind: "keys", keys: ["k".repeat(keyBytes)] },
-  output: DEFAULT_OUTPUT,
+  items: [{ index: i, key: "k".repeat(keyBytes) }],
   attempt: 0,
 });
 
@@ -55,9 +51,9 @@ describe("batchEntries", () => {
 
 describe("publishSlices", () => {
   it("retries only the entries SNS reported as failed", async () => {
-    // Prepare: slice-3 fails twice with a throttling error, then succeeds.
+    // Prepare: the fourth entry fails twice with a throttling error, then succeeds.
     const { client, calls } = fakeSns((id, call) =>
-      id === "slice-3" && call <= 2 ? { code: "Throttled" } : undefined,
+      id === "s3" && call <= 2 ? { code: "Throttled" } : undefined,
     );
 
     // Act
@@ -69,27 +65,34 @@ describe("publishSlices", () => {
     );
 
     // Assess
-    expect(calls).toEqual([
-      ["slice-0", "slice-1", "slice-2", "slice-3", "slice-4"],
-      ["slice-3"],
-      ["slice-3"],
-    ]);
+    expect(calls).toEqual([["s0", "s1", "s2", "s3", "s4"], ["s3"], ["s3"]]);
+  });
+
+  it("gives entries distinct ids even when follow-ups share a slice index (SNS refuses repeats)", async () => {
+    // Prepare: a hand-back and a Transient re-queue of slice 7.
+    const { client, calls } = fakeSns(() => undefined);
+
+    // Act
+    await publishSlices(client, "arn", [slice(7), { ...slice(7), attempt: 1 }]);
+
+    // Assess
+    expect(new Set(calls[0]).size).toBe(2);
   });
 
   it("throws PublishError naming the slices that never went out", async () => {
-    const { client } = fakeSns((id) => (id === "slice-1" ? { code: "InternalError" } : undefined));
-    const error = await publishSlices(client, "arn", [slice(0), slice(1)], {
+    const { client } = fakeSns((id) => (id === "s1" ? { code: "InternalError" } : undefined));
+    const error = await publishSlices(client, "arn", [slice(0), slice(5)], {
       baseDelayMs: 1,
       maxAttempts: 3,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PublishError);
-    expect((error as PublishError).failedSlices).toEqual([1]);
-    expect((error as Error).message).toMatch(/slice-1 \(InternalError/);
+    expect((error as PublishError).failedSlices).toEqual([5]);
+    expect((error as Error).message).toMatch(/slice 5 \(InternalError/);
   });
 
   it("does not retry a sender fault", async () => {
     const { client, calls } = fakeSns((id) =>
-      id === "slice-0" ? { code: "InvalidParameter", sender: true } : undefined,
+      id === "s0" ? { code: "InvalidParameter", sender: true } : undefined,
     );
     await expect(publishSlices(client, "arn", [slice(0)], { baseDelayMs: 1 })).rejects.toBeInstanceOf(
       PublishError,

@@ -152,7 +152,7 @@ async function renderOrders() {
 function errorCard(orderId, record, onChange, lazy) {
   const img = h("img", {
     alt: `thumbnail of ${record.key}`,
-    "data-src": `/orders/${encodeURIComponent(orderId)}/thumbnails/small?key=${encodeURIComponent(record.key)}`,
+    "data-src": `/orders/${encodeURIComponent(orderId)}/thumbnails/small?index=${record.index}`,
   });
   lazy.load(img);
   const act = (label, path, body) =>

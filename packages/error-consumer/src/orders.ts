@@ -64,7 +64,7 @@ export async function dismissError(deps: AdminDeps, orderId: string, rawIndex: s
  */
 export async function orderImages(deps: AdminDeps, orderId: string, query: unknown): Promise<ApiResponse> {
   const q = parseInput(ImagesQuery, query, "query parameters");
-  const spec = await deps.ledger.getOrderSpec(orderId);
+  const spec = await deps.ledger.requirePlannedOrder(orderId);
   const sizes = [...spec.output.sizes]
     .sort((a, b) => b.width * b.height - a.width * a.height)
     .map((s) => s.name);

@@ -1,4 +1,4 @@
-import { type ErrorRecord, publishSlices, type SliceMessage, sliceMessage } from "@thumbs/core";
+import { type ErrorRecord, publishSlices, SliceCutter, type SliceMessage } from "@thumbs/core";
 import { z } from "zod";
 import type { AdminDeps } from "./deps.js";
 import { HttpError } from "./errors.js";
@@ -15,7 +15,7 @@ const RetryBody = z
  */
 export async function retryFailed(deps: AdminDeps, orderId: string, body: unknown): Promise<ApiResponse> {
   const { indices } = parseInput(RetryBody, body, "retry request");
-  const spec = await deps.ledger.getOrderSpec(orderId);
+  const spec = await deps.ledger.requirePlannedOrder(orderId);
   const records = await deps.ledger.failedRecords(orderId, indices ? [...new Set(indices)] : undefined);
   if (indices) {
     const missing = indices.filter((i) => !records.some((r) => r.index === i));
@@ -26,29 +26,15 @@ export async function retryFailed(deps: AdminDeps, orderId: string, body: unknow
       );
     }
   }
-  const slices = retrySlices(orderId, spec, records, deps.config.sliceSize);
+  const slices = retrySlices(orderId, spec.slices, records, deps.config.sliceSize);
   await publishSlices(deps.sns, deps.config.sliceTopicArn, slices);
   return json(202, { orderId, images: records.length, slices: slices.length });
 }
 
-function retrySlices(
-  orderId: string,
-  spec: Awaited<ReturnType<AdminDeps["ledger"]["getOrderSpec"]>>,
-  records: ErrorRecord[],
-  sliceSize: number,
-): SliceMessage[] {
-  const slices: SliceMessage[] = [];
-  for (let at = 0; at < records.length; at += sliceSize) {
-    const chunk = records.slice(at, at + sliceSize);
-    // Retry slices are numbered after the planned ones, so records and logs tell them apart.
-    slices.push(
-      sliceMessage(
-        { orderId, bucket: spec.bucket, output: spec.output },
-        spec.slices + slices.length,
-        { offset: chunk[0]!.index, count: chunk.length },
-        { kind: "items", items: chunk.map((r) => ({ index: r.index, key: r.key })) },
-      ),
-    );
-  }
-  return slices;
+/** Retry slices carry each image's planned index and key, numbered after the planned slices. */
+function retrySlices(orderId: string, plannedSlices: number, records: ErrorRecord[], sliceSize: number): SliceMessage[] {
+  const cutter = new SliceCutter(orderId, sliceSize, plannedSlices);
+  const slices = records.flatMap((r) => cutter.add({ index: r.index, key: r.key }) ?? []);
+  const last = cutter.flush();
+  return last ? [...slices, last] : slices;
 }

@@ -55,10 +55,17 @@ export async function storedThumbnail(
   return image(stored, "stored");
 }
 
+const ImageRef = z.union([
+  z.object({ index: z.coerce.number().int().min(0), key: z.undefined().optional() }),
+  z.object({ key: ObjectKeySchema, index: z.undefined().optional() }),
+]);
+
 /**
- * The thumbnail of one source image at a named size: served from the thumbnails bucket when there,
- * otherwise made on demand from the original, stored (every size, as the worker would) and served.
- * An image that had failed and now succeeds is moved from failed to done, so the counters stay true.
+ * The thumbnail of one image of the order at a named size, the image named by its planned `index` or
+ * its planned `key`: served from the thumbnails bucket when there, otherwise made on demand from the
+ * original, stored (every size, as the worker would) and served. Only planned images of the order: any
+ * other key is refused before anything is read or stored. An image that had failed and now succeeds is
+ * moved from failed to done, so the counters stay true.
  */
 export async function thumbnailOnDemand(
   deps: AdminDeps,
@@ -66,20 +73,29 @@ export async function thumbnailOnDemand(
   size: string,
   query: Record<string, string | undefined>,
 ): Promise<ApiResponse> {
-  const sourceKey = parseInput(ObjectKeySchema, query.key, "`key` query parameter (the original's S3 key)");
-  const spec = await deps.ledger.getOrderSpec(orderId);
+  const ref = parseInput(
+    ImageRef,
+    { index: query.index, key: query.key },
+    "image (`index` or `key` query parameter, one of them)",
+  );
+  const spec = await deps.ledger.requirePlannedOrder(orderId);
   if (!spec.output.sizes.some((s) => s.name === size)) {
     throw new HttpError(
       400,
       `Bad size "${size}": expected one of ${spec.output.sizes.map((s) => s.name).join(", ")}.`,
     );
   }
-  if (spec.prefix !== null && !sourceKey.startsWith(spec.prefix)) {
+  const index = ref.key !== undefined ? await deps.ledger.plannedIndex(orderId, ref.key) : ref.index;
+  const [planned] = index === undefined ? [] : await deps.ledger.plannedKeys(orderId, index, 1);
+  if (!planned) {
     throw new HttpError(
-      400,
-      `Bad key: "${sourceKey}" is not under order ${orderId}'s prefix "${spec.prefix}".`,
+      404,
+      ref.key !== undefined
+        ? `Key ${JSON.stringify(ref.key)} is not an image of order ${orderId} (keys must match the planned key exactly).`
+        : `Order ${orderId} has no image ${ref.index} (it has ${spec.total}).`,
     );
   }
+  const sourceKey = planned.key;
   const target = {
     bucket: deps.config.thumbnailBucket,
     prefix: deps.config.thumbnailPrefix,
@@ -99,8 +115,7 @@ export async function thumbnailOnDemand(
       timeoutSeconds: deps.config.imageTimeoutSeconds,
     });
     await storeThumbnails(deps.s3, target, thumbnails);
-    const failed = (await deps.ledger.failedRecords(orderId)).find((r) => r.key === sourceKey);
-    if (failed) await deps.ledger.recordDone(orderId, failed.index);
+    await deps.ledger.recordDone(orderId, planned.index);
     const made = thumbnails.find((t) => t.size.name === size)!;
     return image({ body: made.data, contentType: made.contentType, etag: undefined }, "generated");
   } catch (error) {

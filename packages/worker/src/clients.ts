@@ -3,7 +3,8 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 
 /**
  * The worker's S3 client. Endpoints come from the SDK's own settings (AWS_ENDPOINT_URL for the local
- * emulator). Timeouts bound every request so a stalled connection cannot hang an image; keep-alive
+ * emulator). Timeouts bound every request, connection and idle socket, so a stalled S3 cannot hang an
+ * image (and each image's deadline aborts whatever is left: resize-slice.ts); keep-alive
  * sockets are sized for the images in flight (each does one GET and up to four PUTs at once).
  *
  * Response checksums are validated only when a request asks for them (WHEN_REQUIRED). By default the
@@ -20,7 +21,11 @@ export function createWorkerS3(options: { forcePathStyle: boolean; concurrency: 
     responseChecksumValidation: "WHEN_REQUIRED",
     requestHandler: new NodeHttpHandler({
       connectionTimeout: 3_000,
-      requestTimeout: 20_000,
+      // Without throwOnRequestTimeout this SDK only logs a warning when the time is up. Each request
+      // is also bounded by its image's deadline (an abort signal), and an idle socket by socketTimeout.
+      requestTimeout: 10_000,
+      throwOnRequestTimeout: true,
+      socketTimeout: 5_000,
       httpsAgent: { keepAlive: true, maxSockets: options.concurrency * 5 },
       httpAgent: { keepAlive: true, maxSockets: options.concurrency * 5 },
     }),

@@ -19,7 +19,10 @@ export interface WorkerConfig extends ThumbnailSettings {
   sliceTopicArn: string;
   /** Where the order-thumbnails-completed event goes (order-events.ts); none is published when unset. */
   orderEventsTopicArn: string | undefined;
-  /** Stop starting images when less than this is left of the invocation's time. */
+  /**
+   * Stop starting images when less than this is left of the invocation's time. Default: an image's
+   * worst case (IMAGE_TIMEOUT_SECONDS, which bounds fetch + decode + store) plus 5 s to record it.
+   */
   handbackMarginMs: number;
   /** Times a Transient image is re-queued before it is recorded as failed. */
   maxTransientRetries: number;
@@ -34,7 +37,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       CONCURRENCY: envInt(1, 64).optional(),
       SLICE_TOPIC_ARN: envSnsTopicArn,
       ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional(),
-      HANDBACK_MARGIN_SECONDS: envInt(1, 900).default(10),
+      HANDBACK_MARGIN_SECONDS: envInt(1, 900).optional(),
       MAX_TRANSIENT_RETRIES: envInt(0, 10).default(3),
     },
     env,
@@ -45,7 +48,22 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     concurrency: e.CONCURRENCY,
     sliceTopicArn: e.SLICE_TOPIC_ARN,
     orderEventsTopicArn: e.ORDER_EVENTS_TOPIC_ARN,
-    handbackMarginMs: e.HANDBACK_MARGIN_SECONDS * 1000,
+    handbackMarginMs: (e.HANDBACK_MARGIN_SECONDS ?? defaultHandbackMarginSeconds(thumbnailSettings(e).imageTimeoutSeconds)) * 1000,
     maxTransientRetries: e.MAX_TRANSIENT_RETRIES,
   };
+}
+
+/** The hand-back margin that lets an image started just before it run to its own deadline and be recorded. */
+export const defaultHandbackMarginSeconds = (imageTimeoutSeconds: number): number => imageTimeoutSeconds + 5;
+
+export interface DeadLetterConfig {
+  redis: RedisSettings;
+  /** Where the order-thumbnails-completed event goes when settling a slice completes the order. */
+  orderEventsTopicArn: string | undefined;
+}
+
+/** The dead-letter consumer's configuration: Redis and the order-events topic, nothing else. */
+export function loadDeadLetterConfig(env: Env = process.env): DeadLetterConfig {
+  const e = readEnv({ ...redisEnvShape, ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional() }, env);
+  return { redis: redisSettings(e), orderEventsTopicArn: e.ORDER_EVENTS_TOPIC_ARN };
 }

@@ -1,7 +1,7 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import { classifyS3Error, ImageFailure } from "@thumbs/core";
 
-type Body = AsyncIterable<Uint8Array> & { destroy?: () => void };
+type Body = AsyncIterable<Uint8Array> & { destroy?: (error?: unknown) => void };
 
 /**
  * Downloads one original into memory, refusing anything over `maxBytes` before reading its body.
@@ -14,10 +14,11 @@ export async function fetchOriginal(
   bucket: string,
   key: string,
   maxBytes: number,
+  signal?: AbortSignal,
 ): Promise<Buffer> {
   let response: GetObjectCommandOutput;
   try {
-    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
   } catch (error) {
     throw classifyS3Error(error, "read");
   }
@@ -27,11 +28,17 @@ export async function fetchOriginal(
     throw tooLarge(response.ContentLength, maxBytes);
   }
   if (!body) return Buffer.alloc(0);
+  // The request's abort signal may no longer reach a body that is already streaming: a stalled body
+  // must end at the image's deadline too.
+  const abort = () => body.destroy?.(signal?.reason);
+  signal?.addEventListener("abort", abort, { once: true });
   try {
     return await readBody(body, response.ContentLength, maxBytes);
   } catch (error) {
     body.destroy?.();
     throw error instanceof ImageFailure ? error : classifyS3Error(error, "read");
+  } finally {
+    signal?.removeEventListener("abort", abort);
   }
 }
 

@@ -1,7 +1,6 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { publishSlices, type SliceMessage, sliceMessage } from "@thumbs/core";
+import { publishSlices, type SliceItem, type SliceMessage, sliceMessage } from "@thumbs/core";
 import { SliceError } from "./errors.js";
-import type { SliceItem } from "./resolve-keys.js";
 
 /**
  * The slices that carry on what one delivery did not finish: images handed back because the
@@ -12,14 +11,8 @@ export function followUpSlices(
   handedBack: SliceItem[],
   deferred: SliceItem[],
 ): SliceMessage[] {
-  const toSlice = (items: SliceItem[], attempt: number): SliceMessage =>
-    sliceMessage(
-      slice,
-      slice.sliceIndex,
-      { offset: items[0]!.index, count: items.length },
-      { kind: "items", items: items.map((i) => ({ index: i.index, key: i.key! })) },
-      attempt,
-    );
+  const toSlice = (items: SliceItem[], attempt: number) =>
+    sliceMessage(slice.orderId, slice.sliceIndex, items, attempt);
   return [
     ...(handedBack.length > 0 ? [toSlice(handedBack, slice.attempt)] : []),
     ...(deferred.length > 0 ? [toSlice(deferred, slice.attempt + 1)] : []),
@@ -38,9 +31,7 @@ export async function publishFollowUps(
   } catch (error) {
     throw new SliceError(
       `Could not hand back ${slices.length} follow-up slice(s) of order ${slices[0]!.orderId}.`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
 }

@@ -1,7 +1,14 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { connectRedis, OrderLedger, parseContract, SliceMessageSchema } from "@thumbs/core";
+import {
+  ContractError,
+  connectRedis,
+  OrderLedger,
+  parseContract,
+  SliceMessageSchema,
+  SliceRefusedError,
+} from "@thumbs/core";
 import type { Context, SNSEvent } from "aws-lambda";
 import { createWorkerS3 } from "./clients.js";
 import { cpuShare, imageConcurrency } from "./concurrency.js";
@@ -21,18 +28,29 @@ const ledger = new OrderLedger(redis, {
 const logger = new Logger({ serviceName: "thumbs-worker" });
 const metrics = new Metrics({ namespace: "Thumbs", serviceName: "thumbs-worker" });
 
-/** SNS → one slice per record. Throws only when a slice could not be accounted for, so it is retried. */
+/**
+ * SNS → one slice per record. Throws only when a slice could not be accounted for, so it is retried. A
+ * slice that is malformed or does not match its order's plan is refused: logged as an error, counted
+ * (SlicesRefused), noted on the order, and not retried, since no retry can make it valid.
+ */
 export async function handler(event: SNSEvent, context?: Context): Promise<SliceReport[]> {
   if (context) logger.addContext(context);
   const reports: SliceReport[] = [];
   try {
     for (const record of event.Records) {
-      const slice = parseContract(SliceMessageSchema, JSON.parse(record.Sns.Message), "slice message");
       const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
-      const report = await resizeSlice(
-        { s3, sns, ledger, config, concurrency, ...(remainingMs ? { remainingMs } : {}) },
-        slice,
-      );
+      let report: SliceReport;
+      try {
+        const slice = parseContract(SliceMessageSchema, parseJson(record.Sns.Message), "slice message");
+        report = await resizeSlice(
+          { s3, sns, ledger, config, concurrency, ...(remainingMs ? { remainingMs } : {}) },
+          slice,
+        );
+      } catch (error) {
+        if (!(error instanceof ContractError || error instanceof SliceRefusedError)) throw error;
+        await refuse(error, record.Sns.Message);
+        continue;
+      }
       reports.push(report);
       recordMetrics(report);
       logger.info("slice resized", {
@@ -56,6 +74,27 @@ export async function handler(event: SNSEvent, context?: Context): Promise<Slice
     metrics.publishStoredMetrics();
   }
   return reports;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ContractError(`The slice message is not JSON (${(error as Error).message}).`, [], { cause: error });
+  }
+}
+
+async function refuse(error: ContractError | SliceRefusedError, message: string): Promise<void> {
+  const orderId = error instanceof SliceRefusedError ? error.orderId : orderIdOf(message);
+  logger.error("slice refused", { orderId, reason: error.message, bytes: message.length });
+  metrics.addMetric("SlicesRefused", MetricUnit.Count, 1);
+  if (orderId) await ledger.recordRejectedSlice(orderId, error.message);
+}
+
+/** The order id of a message that failed validation, when it has a well-formed one. */
+function orderIdOf(message: string): string | undefined {
+  const match = /"orderId"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]{0,127})"/.exec(message.slice(0, 4096));
+  return match?.[1];
 }
 
 function recordMetrics(report: SliceReport): void {

@@ -1,15 +1,19 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { announceCompletion, ImageFailure, type OrderLedger, type SliceMessage } from "@thumbs/core";
+import {
+  announceCompletion,
+  ImageFailure,
+  type OrderLedger,
+  type PlannedOrder,
+  type SliceItem,
+  type SliceMessage,
+} from "@thumbs/core";
 import pLimit from "p-limit";
+import { checkAgainstPlan } from "./check-plan.js";
 import type { WorkerConfig } from "./config.js";
 import { SliceError } from "./errors.js";
-import { fetchOriginal } from "./fetch-original.js";
 import { followUpSlices, publishFollowUps } from "./follow-up.js";
-import { makeThumbnails } from "./resize.js";
-import { resolveSliceItems, type SliceItem } from "./resolve-keys.js";
-import { sniffImage } from "./sniff.js";
-import { storeThumbnails } from "./store-thumbnails.js";
+import { type InvocationState, type Processed, processImage } from "./process-image.js";
 
 export interface WorkerDeps {
   s3: S3Client;
@@ -22,9 +26,7 @@ export interface WorkerDeps {
   remainingMs?: () => number;
 }
 
-export interface ImageOutcome {
-  index: number;
-  key: string | undefined;
+export interface ImageOutcome extends SliceItem {
   /**
    * done/failed: recorded. skipped: already done by an earlier delivery. deferred: Transient, re-queued
    * for a later attempt. handed-back: not started, the invocation was running out of time.
@@ -53,40 +55,45 @@ export interface SliceReport {
   ms: number;
 }
 
+/** Starts of one image without an outcome after which it is recorded as Crashed instead of tried again. */
+export const CRASH_LIMIT = 2;
+
 /**
- * Resizes every image of one slice. One image's failure never fails the others: it is classified and
- * recorded, except a Transient one with retries left, which is re-queued. Images not started when the
+ * Resizes every image of one slice, each under its planned index and key (the slice is refused whole
+ * if it does not match the plan: check-plan.ts). One image's failure never fails the others: it is
+ * classified and recorded, except a Transient one with retries left, which is re-queued.
+ *
+ * Images that earlier invocations died on are suspects: they run one at a time, after the rest, so a
+ * poison image (one that kills the process) dies alone and takes no neighbour with it; after CRASH_LIMIT
+ * such deaths it is recorded as Crashed and the rest of the slice goes on. Images not started when the
  * invocation nears its time limit are handed back through SNS. Only a failure to record (Redis down) or
- * to hand back fails the slice, which is then redelivered; a redelivery skips what is already done and
- * counts nothing twice.
+ * to hand back fails the slice, which is then redelivered; a redelivery skips what is already done.
  */
 export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promise<SliceReport> {
   const started = performance.now();
-  const items = await resolveSliceItems(deps.s3, slice).catch((error: unknown) => {
-    throw new SliceError(
-      `Could not list the key range of slice ${slice.sliceIndex} of order ${slice.orderId}.`,
-      {
-        cause: error,
-      },
-    );
-  });
-  const alreadyDone = await deps.ledger.doneIndices(
+  const { order, items: states } = await deps.ledger.sliceState(
     slice.orderId,
-    items.map((i) => i.index),
+    slice.items.map((i) => i.index),
   );
+  checkAgainstPlan(slice, order, states);
+
+  const invocation: InvocationState = { started: 0 };
+  const run = (item: SliceItem) => processImage(deps, slice, order, item, invocation);
+  const processed: Processed[] = new Array(slice.items.length);
+  const fresh: number[] = [];
+  const suspects: number[] = [];
+  for (const [i, item] of slice.items.entries()) {
+    const state = states[i]!;
+    if (state.done) processed[i] = unchanged({ ...item, status: "skipped", ms: 0 });
+    else if (state.unfinishedStarts >= CRASH_LIMIT) processed[i] = await recordCrashed(deps, slice, item, state);
+    else (state.unfinishedStarts > 0 ? suspects : fresh).push(i);
+  }
+  // Fresh images first, at full concurrency, so they are done before any suspect can kill the process;
+  // then each suspect alone.
   const limit = pLimit(deps.concurrency);
-  const invocation = { started: 0 };
-  const processed = await Promise.all(
-    items.map((item) =>
-      alreadyDone.has(item.index)
-        ? ({
-            outcome: { index: item.index, key: item.key, status: "skipped", ms: 0 },
-            completed: false,
-            counted: false,
-          } satisfies Processed)
-        : limit(() => processImage(deps, slice, item, invocation)),
-    ),
-  );
+  await Promise.all(fresh.map((i) => limit(async () => void (processed[i] = await run(slice.items[i]!)))));
+  for (const i of suspects) processed[i] = await run(slice.items[i]!);
+
   const images = processed.map((p) => p.outcome);
   const withStatus = (status: ImageOutcome["status"]) => images.filter((i) => i.status === status);
   await publishFollowUps(
@@ -94,13 +101,6 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
     deps.config.sliceTopicArn,
     followUpSlices(slice, withStatus("handed-back"), withStatus("deferred")),
   );
-  const completedOrder = processed.some((p) => p.completed);
-  // The slice that completed the order announces it. A delivery that counted nothing (every image
-  // already done or failed) may be the redelivery of one that completed the order but could not
-  // announce it, so it checks too. Slices that counted images but did not complete the order never
-  // check, so two slices ending together do not both announce.
-  const announcedOrder =
-    completedOrder || processed.every((p) => !p.counted) ? await announce(deps, slice.orderId) : false;
   return {
     orderId: slice.orderId,
     sliceIndex: slice.sliceIndex,
@@ -110,110 +110,52 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
     skipped: withStatus("skipped").length,
     deferred: withStatus("deferred").length,
     handedBack: withStatus("handed-back").length,
-    completedOrder,
-    announcedOrder,
+    completedOrder: processed.some((p) => p.completed),
+    announcedOrder: await announce(deps, slice, order),
     images,
     ms: performance.now() - started,
   };
 }
 
-/**
- * Publishes the order's completion event if it is complete and not yet announced. If publishing fails
- * the slice fails, and its redelivery, whose images are all done by then, publishes it instead.
- */
-async function announce(deps: WorkerDeps, orderId: string): Promise<boolean> {
-  if (!deps.config.orderEventsTopicArn) return false;
-  try {
-    return await announceCompletion(deps.sns, deps.config.orderEventsTopicArn, deps.ledger, orderId);
-  } catch (error) {
-    throw new SliceError(`Order ${orderId} is complete but its completion event was not published.`, {
-      cause: error,
-    });
-  }
-}
+const unchanged = (outcome: ImageOutcome): Processed => ({ outcome, completed: false, counted: false });
 
-/** One image's outcome; `counted`: this delivery changed the order's counters (not a duplicate). */
-interface Processed {
-  outcome: ImageOutcome;
-  completed: boolean;
-  counted: boolean;
-}
-
-async function processImage(
+async function recordCrashed(
   deps: WorkerDeps,
   slice: SliceMessage,
   item: SliceItem,
-  invocation: { started: number },
+  state: { unfinishedStarts: number },
 ): Promise<Processed> {
-  const { config, s3, ledger } = deps;
-  // Every invocation starts at least one image, so a slice handed back again and again still progresses.
-  const late =
-    invocation.started > 0 && deps.remainingMs !== undefined && deps.remainingMs() < config.handbackMarginMs;
-  if (item.key !== undefined && late) {
-    return {
-      outcome: { index: item.index, key: item.key, status: "handed-back", ms: 0 },
-      completed: false,
-      counted: false,
-    };
-  }
-  invocation.started += 1;
-  const started = performance.now();
-  let failure: ImageFailure | undefined;
+  const failure = new ImageFailure(
+    "Crashed",
+    `The worker died ${state.unfinishedStarts} times while resizing this image (out of memory, a crash in ` +
+      "the decoder, or the function timeout), so it is not tried again automatically.",
+  );
+  const recorded = await deps.ledger.recordFailed(slice.orderId, { ...item, sliceIndex: slice.sliceIndex, failure });
+  return {
+    outcome: { ...item, status: "failed", failureClass: "Crashed", ms: 0 },
+    completed: recorded.completed,
+    counted: recorded.counted,
+  };
+}
+
+/**
+ * After every slice run, redeliveries included: publishes the order's completion event if the order is
+ * complete and it was not sent yet (order-events.ts). If publishing fails the slice fails, and its
+ * redelivery, under the same claimant, publishes it.
+ */
+async function announce(deps: WorkerDeps, slice: SliceMessage, order: PlannedOrder): Promise<boolean> {
+  if (!deps.config.orderEventsTopicArn || order.total === 0) return false;
   try {
-    if (item.key === undefined) {
-      throw new ImageFailure(
-        "NotFound",
-        "An object listed when the order was planned is gone from the bucket.",
-      );
-    }
-    const bytes = await fetchOriginal(s3, slice.bucket, item.key, config.maxInputBytes);
-    sniffImage(bytes);
-    const thumbnails = await makeThumbnails(bytes, slice.output, {
-      maxInputPixels: config.maxInputPixels,
-      timeoutSeconds: config.imageTimeoutSeconds,
-    });
-    await storeThumbnails(
-      s3,
-      {
-        bucket: config.thumbnailBucket,
-        prefix: config.thumbnailPrefix,
-        orderId: slice.orderId,
-        sourceKey: item.key,
-        format: slice.output.format,
-      },
-      thumbnails,
+    return await announceCompletion(
+      deps.sns,
+      deps.config.orderEventsTopicArn,
+      deps.ledger,
+      slice.orderId,
+      `slice:${slice.sliceIndex}`,
     );
   } catch (error) {
-    failure =
-      error instanceof ImageFailure
-        ? error
-        : new ImageFailure(
-            "Internal",
-            `Unexpected ${error instanceof Error ? error.name : "error"} while resizing.`,
-            {
-              cause: error,
-            },
-          );
+    throw new SliceError(`Order ${slice.orderId} is complete but its completion event was not published.`, {
+      cause: error,
+    });
   }
-  const ms = performance.now() - started;
-  if (failure?.failureClass === "Transient" && slice.attempt < config.maxTransientRetries) {
-    return {
-      outcome: { index: item.index, key: item.key, status: "deferred", failureClass: "Transient", ms },
-      completed: false,
-      counted: false,
-    };
-  }
-  // Recording is outside the try on purpose: if Redis is unreachable the slice must fail and be redelivered.
-  const recorded = failure
-    ? await ledger.recordFailed(slice.orderId, {
-        index: item.index,
-        key: item.key ?? "(unknown: removed after planning)",
-        sliceIndex: slice.sliceIndex,
-        failure,
-      })
-    : await ledger.recordDone(slice.orderId, item.index);
-  const outcome: ImageOutcome = failure
-    ? { index: item.index, key: item.key, status: "failed", failureClass: failure.failureClass, ms }
-    : { index: item.index, key: item.key, status: "done", ms };
-  return { outcome, completed: recorded.completed, counted: recorded.counted };
 }

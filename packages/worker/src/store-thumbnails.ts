@@ -15,6 +15,7 @@ export async function storeThumbnails(
   s3: S3Client,
   target: StoreTarget,
   thumbnails: Thumbnail[],
+  signal?: AbortSignal,
 ): Promise<string[]> {
   return Promise.all(
     thumbnails.map(async (t) => {
@@ -36,6 +37,7 @@ export async function storeThumbnails(
             CacheControl: "public, max-age=86400",
             Metadata: { "order-id": target.orderId, width: String(t.width), height: String(t.height) },
           }),
+          { abortSignal: signal },
         );
       } catch (error) {
         throw classifyS3Error(error, "write");
