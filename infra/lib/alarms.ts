@@ -1,5 +1,5 @@
 import { Duration, type RemovalPolicy } from "aws-cdk-lib";
-import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
@@ -16,8 +16,9 @@ export interface AlarmsProps {
 }
 
 /**
- * The pipeline's alarms, all sent to one topic. Any message in a dead-letter queue is an order that
- * will not finish by itself; worker errors and throttles show slices failing or waiting.
+ * The pipeline's alarms, all sent to one topic. A message left in a dead-letter queue is work that
+ * will not finish by itself; dead-lettered images, function errors and throttles show images failing,
+ * slices failing or waiting.
  */
 export class Alarms extends Construct {
   readonly topic: Topic;
@@ -39,18 +40,27 @@ export class Alarms extends Construct {
     this.action = new SnsAction(this.topic);
   }
 
-  /** Alarms as soon as a queue holds a message: each one is work that ran out of retries. */
-  queueNotEmpty(id: string, queue: IQueue, what: string): Alarm {
+  /**
+   * Alarms as soon as a queue holds a message: each one is work that ran out of retries. `then` says
+   * what to do about it (by default, for a queue nothing consumes: inspect and replay).
+   */
+  queueNotEmpty(id: string, queue: IQueue, what: string, then = "inspect and replay them."): Alarm {
     return this.alarm(id, queue.metricApproximateNumberOfMessagesVisible({ statistic: "Maximum" }), {
-      description: `${what}: messages waiting in ${id}; inspect and replay them.`,
+      description: `${what}: messages waiting in ${id}; ${then}`,
     });
   }
 
-  /** Alarms on any error of a function over five minutes. */
-  functionErrors(id: string, fn: IFunction, what: string): Alarm {
-    return this.alarm(id, fn.metricErrors({ statistic: "Sum" }), {
-      description: `${what} failed; async invocations are retried, then go to the failure queue.`,
-    });
+  /**
+   * Alarms on any error of a function over five minutes. `then` says what becomes of the failed
+   * invocation, which depends on how the function is invoked.
+   */
+  functionErrors(
+    id: string,
+    fn: IFunction,
+    what: string,
+    then = "async invocations are retried, then go to the failure queue.",
+  ): Alarm {
+    return this.alarm(id, fn.metricErrors({ statistic: "Sum" }), { description: `${what} failed; ${then}` });
   }
 
   /** Alarms on any throttled invocation: reserved or account concurrency is exhausted. */
@@ -58,6 +68,25 @@ export class Alarms extends Construct {
     return this.alarm(id, fn.metricThrottles({ statistic: "Sum" }), {
       description: `${what} was throttled; raise its reserved concurrency or the account limit.`,
     });
+  }
+
+  /**
+   * Alarms on any count of one of the pipeline's own metrics over five minutes. Powertools publishes
+   * them (EMF) with one dimension, `service` (POWERTOOLS_SERVICE_NAME or the handler's own serviceName),
+   * and CloudWatch matches a metric only with exactly its dimensions: the service must be the emitter's.
+   */
+  countAtLeastOne(
+    id: string,
+    metric: { namespace: string; name: string; service: string },
+    description: string,
+  ): Alarm {
+    const count = new Metric({
+      namespace: metric.namespace,
+      metricName: metric.name,
+      dimensionsMap: { service: metric.service },
+      statistic: "Sum",
+    });
+    return this.alarm(id, count, { description });
   }
 
   private alarm(id: string, metric: Metric, options: { description: string }): Alarm {

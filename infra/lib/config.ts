@@ -1,3 +1,4 @@
+import { defaultHandbackMarginSeconds } from "@thumbs/worker";
 import { RemovalPolicy } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
@@ -12,8 +13,28 @@ import type { Node } from "constructs";
  * images are short enough that fanning out over more functions beats fattening each one.
  */
 export const DEFAULT_WORKER_MEMORY_MB = 1769;
-/** ~25 images at ~45 ms CPU each is ~1-2 s per slice; 60 s leaves room for slow S3 and big originals. */
-export const DEFAULT_WORKER_TIMEOUT_SECONDS = 60;
+/**
+ * The worker's whole-image deadline (fetch + decode + store). This app does not set the worker's
+ * IMAGE_TIMEOUT_SECONDS, so it is the worker's default: keep in step with DEFAULT_IMAGE_TIMEOUT_SECONDS
+ * in @thumbs/core (30 s; a test compares them).
+ */
+export const IMAGE_TIMEOUT_SECONDS = 30;
+
+/**
+ * The shortest worker timeout synth accepts: twice the worker's hand-back margin (an image's deadline
+ * plus 5 s to record it, the worker's own rule). The worker stops starting images once less than the
+ * margin is left, so at a timeout of one margin it would hand every slice back without resizing
+ * anything; at twice it spends at least half of each invocation starting images.
+ */
+export function minWorkerTimeoutSeconds(imageTimeoutSeconds: number = IMAGE_TIMEOUT_SECONDS): number {
+  return 2 * defaultHandbackMarginSeconds(imageTimeoutSeconds);
+}
+
+/**
+ * ~25 images at ~45 ms CPU each is ~1-2 s per slice, so the timeout is set by the hand-back rule
+ * instead: 70 s is its floor with 30 s images (minWorkerTimeoutSeconds), and leaves 35 s to start images.
+ */
+export const DEFAULT_WORKER_TIMEOUT_SECONDS = 70;
 /** Keep in step with DEFAULT_RECORD_TTL_SECONDS in @thumbs/core (7 days). */
 export const DEFAULT_RECORD_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -100,6 +121,22 @@ function retention(node: Node, key: string): RetentionDays | undefined {
   return days as RetentionDays;
 }
 
+/** workerTimeoutSeconds, refused below the hand-back floor: such a worker would hand back more than it does. */
+function workerTimeoutSeconds(node: Node): number {
+  const seconds = int(node, "workerTimeoutSeconds", 1, 900) ?? DEFAULT_WORKER_TIMEOUT_SECONDS;
+  const min = minWorkerTimeoutSeconds();
+  if (seconds < min) {
+    const margin = defaultHandbackMarginSeconds(IMAGE_TIMEOUT_SECONDS);
+    throw new Error(
+      `Context "workerTimeoutSeconds" must be at least ${min}, twice the worker's ${margin} s hand-back ` +
+        `margin (its ${IMAGE_TIMEOUT_SECONDS} s image timeout plus time to record the image), got ${seconds}. ` +
+        "The worker stops starting images when less than the margin is left, so a shorter timeout " +
+        "spends most of each invocation handing images back.",
+    );
+  }
+  return seconds;
+}
+
 /** Reads and validates the app's context once; a bad value fails synth naming the key. */
 export function readConfig(node: Node): ThumbsConfig {
   return {
@@ -109,7 +146,7 @@ export function readConfig(node: Node): ThumbsConfig {
     eventSource: str(node, "eventSource") ?? "thumbs.backend",
     worker: {
       memoryMb: int(node, "workerMemoryMb", 128, 10_240) ?? DEFAULT_WORKER_MEMORY_MB,
-      timeoutSeconds: int(node, "workerTimeoutSeconds", 1, 900) ?? DEFAULT_WORKER_TIMEOUT_SECONDS,
+      timeoutSeconds: workerTimeoutSeconds(node),
       reservedConcurrency: int(node, "workerReservedConcurrency", 1, 10_000),
       concurrency: int(node, "workerConcurrency", 1, 64),
     },

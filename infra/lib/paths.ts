@@ -17,15 +17,19 @@ interface PackageJson {
 
 const readPackageJson = (path: string): PackageJson => JSON.parse(readFileSync(path, "utf8")) as PackageJson;
 
+/** The package.json export a Lambda package names its default handler with. */
+export const DEFAULT_HANDLER_EXPORT = "./handler";
+
 /**
- * The TypeScript source of a package's `./handler` export. Read from its package.json rather than
- * hard-coded, so moving a handler in a package cannot silently deploy a stale path.
+ * The TypeScript source of one of a package's handler exports (`./handler` unless told otherwise; the
+ * worker also exports `./dead-letter-handler`). Read from its package.json rather than hard-coded, so
+ * moving a handler in a package cannot silently deploy a stale path.
  */
-export function handlerEntry(pkg: LambdaPackage): string {
+export function handlerEntry(pkg: LambdaPackage, exportName: string = DEFAULT_HANDLER_EXPORT): string {
   const dir = join(REPO_ROOT, "packages", pkg);
-  const source = readPackageJson(join(dir, "package.json")).exports?.["./handler"]?.source;
+  const source = readPackageJson(join(dir, "package.json")).exports?.[exportName]?.source;
   if (!source)
-    throw new Error(`packages/${pkg}/package.json has no "./handler" export with a "source" condition.`);
+    throw new Error(`packages/${pkg}/package.json has no "${exportName}" export with a "source" condition.`);
   return join(dir, source);
 }
 

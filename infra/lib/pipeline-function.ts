@@ -26,6 +26,11 @@ export interface AsyncInvokeOptions {
 
 export interface PipelineFunctionProps {
   pkg: LambdaPackage;
+  /**
+   * The package.json export whose `source` is the handler (default `./handler`): one package may ship
+   * several Lambdas, e.g. the worker's `./dead-letter-handler`.
+   */
+  handlerExport?: string;
   description: string;
   /** POWERTOOLS_SERVICE_NAME: the `service` field of every log line and metric dimension. */
   serviceName: string;
@@ -38,7 +43,11 @@ export interface PipelineFunctionProps {
   removalPolicy: RemovalPolicy;
   tracing: boolean;
   reservedConcurrentExecutions?: number | undefined;
-  /** Native modules (name → exact version): never bundled; installed for linux-arm64 if imported. */
+  /**
+   * Native modules (name → exact version): never bundled; installed for linux-arm64 only into a bundle
+   * whose code imports them (bundle.ts reads esbuild's metafile), so a function of the worker package
+   * that does not import sharp ships without it.
+   */
   nativeModules: Record<string, string>;
   asyncInvoke?: AsyncInvokeOptions;
 }
@@ -52,6 +61,8 @@ export interface PipelineFunctionProps {
  * dependency admits it.
  */
 export class PipelineFunction extends Construct {
+  /** The TypeScript source the function's bundle is built from. */
+  readonly entry: string;
   readonly fn: LambdaFunction;
   readonly role: Role;
   readonly securityGroup: SecurityGroup;
@@ -59,6 +70,7 @@ export class PipelineFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
+    this.entry = handlerEntry(props.pkg, props.handlerExport);
 
     this.logGroup = new LogGroup(this, "Logs", {
       retention: props.logRetention,
@@ -112,7 +124,7 @@ export class PipelineFunction extends Construct {
     this.securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), "HTTPS to VPC endpoints");
 
     this.fn = new LambdaFunction(this, "Function", {
-      code: bundledCode({ entry: handlerEntry(props.pkg), nativeModules: props.nativeModules }),
+      code: bundledCode({ entry: this.entry, nativeModules: props.nativeModules }),
       handler: BUNDLE_HANDLER,
       description: props.description,
       runtime: Runtime.NODEJS_22_X,

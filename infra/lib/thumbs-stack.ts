@@ -4,6 +4,7 @@ import { EventBus, type IEventBus, Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Alias } from "aws-cdk-lib/aws-kms";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { LambdaSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Construct } from "constructs";
@@ -20,12 +21,21 @@ import type { ThumbsConfig } from "./config.js";
 import { deadLetterQueue } from "./dead-letters.js";
 import { Network } from "./network.js";
 import { installedVersion } from "./paths.js";
-import { PipelineFunction, type PipelineFunctionProps } from "./pipeline-function.js";
+import { METRICS_NAMESPACE, PipelineFunction, type PipelineFunctionProps } from "./pipeline-function.js";
 import { Redis } from "./redis.js";
 import { Storage } from "./storage.js";
 
 /** The detail-type the coordinator accepts (ORDER_COMPLETED_DETAIL_TYPE in @thumbs/coordinator). */
 export const ORDER_COMPLETED = "order-completed";
+
+/**
+ * The dead-letter consumer's service: its handler names itself this in its logs and metrics
+ * (packages/worker/src/dead-letter-handler.ts), and the ImagesDeadLettered alarm needs the same
+ * `service` dimension to see the metric.
+ */
+export const DEAD_LETTERS_SERVICE = "thumbs-dead-letters";
+/** Settling a slice is a few Redis round trips per message; a minute covers a slow Redis failover. */
+const DEAD_LETTERS_TIMEOUT = Duration.seconds(60);
 
 export interface ThumbsStackProps extends StackProps {
   config: ThumbsConfig;
@@ -67,8 +77,10 @@ export class ThumbsStack extends Stack {
       masterKey: Alias.fromAliasName(this, "OrderEventsSnsKey", "alias/aws/sns"),
       enforceSSL: true,
     });
-    const sliceDeliveryDlq = deadLetterQueue(this, "SliceDeliveryDlq", removalPolicy);
-    const workerFailures = deadLetterQueue(this, "WorkerFailures", removalPolicy);
+    // Both slice dead-letter queues are drained by the DeadLetters function below.
+    const deadSlices = { consumerTimeout: DEAD_LETTERS_TIMEOUT };
+    const sliceDeliveryDlq = deadLetterQueue(this, "SliceDeliveryDlq", removalPolicy, deadSlices);
+    const workerFailures = deadLetterQueue(this, "WorkerFailures", removalPolicy, deadSlices);
     const coordinatorFailures = deadLetterQueue(this, "CoordinatorFailures", removalPolicy);
 
     const shared = {
@@ -139,13 +151,44 @@ export class ThumbsStack extends Stack {
       },
       asyncInvoke: { ...asyncRetries, onFailure: new SqsDestination(workerFailures) },
     });
-    // ListBucket: range slices list their own key range, and a missing original reads as 404, not 403.
+    // ListBucket: without it S3 answers a missing original with 403, and the image would read as
+    // AccessDenied instead of NotFound.
     allowListBucket(worker.role, storage.originals);
     allowGetObjects(worker.role, storage.originals);
     allowPutObjects(worker.role, storage.thumbnails, config.thumbnailPrefix);
     allowPublish(worker.role, sliceTopic);
     allowPublish(worker.role, orderEventsTopic);
     sliceTopic.addSubscription(new LambdaSubscription(worker.fn, { deadLetterQueue: sliceDeliveryDlq }));
+
+    // A slice in either dead-letter queue will never be resized: without this, its images would stay
+    // pending and its order would never complete. Same package as the worker, but no sharp: its bundle
+    // imports none, so none is installed (bundle.ts).
+    const deadLetters = new PipelineFunction(this, "DeadLetters", {
+      ...shared,
+      pkg: "worker",
+      handlerExport: "./dead-letter-handler",
+      description: "Records the pending images of dead-lettered slices as failed, so their orders complete",
+      serviceName: DEAD_LETTERS_SERVICE,
+      memorySize: 256,
+      timeout: DEAD_LETTERS_TIMEOUT,
+      environment: { ...redisEnv, ORDER_EVENTS_TOPIC_ARN: orderEventsTopic.topicArn },
+    });
+    for (const queue of [workerFailures, sliceDeliveryDlq]) {
+      deadLetters.fn.addEventSource(
+        new SqsEventSource(queue, {
+          // Each message is a whole slice (up to a thousand images for a large order); a few per
+          // invocation keep its Redis work well inside the function's timeout.
+          batchSize: 5,
+          // The handler reports the messages it could not settle (Redis unreachable): only those are
+          // retried, after the visibility timeout, until the queue's retention runs out.
+          reportBatchItemFailures: true,
+          // An outage can dead-letter thousands of slices at once; a couple of consumers per queue
+          // drain them without a burst of Redis connections.
+          maxConcurrency: 2,
+        }),
+      );
+    }
+    allowPublish(deadLetters.role, orderEventsTopic);
 
     const errorConsumer = new PipelineFunction(this, "ErrorConsumer", {
       ...shared,
@@ -177,7 +220,7 @@ export class ThumbsStack extends Stack {
       removalPolicy,
     });
 
-    for (const fn of [coordinator, worker, errorConsumer]) {
+    for (const fn of [coordinator, worker, errorConsumer, deadLetters]) {
       redis.admit(fn.securityGroup, `Redis from ${fn.node.id}`);
       allowReadSecret(fn.role, redis.authSecret);
       network.admit(fn.securityGroup, `HTTPS from ${fn.node.id}`);
@@ -200,12 +243,42 @@ export class ThumbsStack extends Stack {
       ],
     });
 
-    alarms.queueNotEmpty("SliceDeliveryDlqNotEmpty", sliceDeliveryDlq, "SNS could not deliver slices");
-    alarms.queueNotEmpty("WorkerFailuresNotEmpty", workerFailures, "Slices failed every worker retry");
+    // DeadLetters drains these two within seconds, so these fire mostly when it cannot keep up or keeps
+    // failing on a message; ImagesDeadLettered below is what reports dead slices.
+    const undrained =
+      "DeadLetters drains this queue, so they are slices it has not settled yet: see its logs and errors.";
+    alarms.queueNotEmpty(
+      "SliceDeliveryDlqNotEmpty",
+      sliceDeliveryDlq,
+      "SNS could not deliver slices",
+      undrained,
+    );
+    alarms.queueNotEmpty(
+      "WorkerFailuresNotEmpty",
+      workerFailures,
+      "Slices failed every worker retry",
+      undrained,
+    );
     alarms.queueNotEmpty("CoordinatorFailuresNotEmpty", coordinatorFailures, "Orders could not be planned");
     alarms.functionErrors("WorkerErrors", worker.fn, "The worker");
     alarms.functionThrottles("WorkerThrottles", worker.fn, "The worker");
     alarms.functionErrors("CoordinatorErrors", coordinator.fn, "The coordinator");
+    alarms.functionErrors(
+      "DeadLettersErrors",
+      deadLetters.fn,
+      "The dead-letter consumer",
+      "the slices it could not settle stay in SliceDeliveryDlq / WorkerFailures and are retried after " +
+        "the visibility timeout, their images still pending. Inspect its logs (service " +
+        `${DEAD_LETTERS_SERVICE}): usually Redis or the Secrets Manager endpoint is unreachable.`,
+    );
+    alarms.countAtLeastOne(
+      "ImagesDeadLettered",
+      { namespace: METRICS_NAMESPACE, name: "ImagesDeadLettered", service: DEAD_LETTERS_SERVICE },
+      "Images were recorded as ProcessingFailed because their slice was dead-lettered (the worker failed " +
+        `every retry, or SNS could not deliver it). Inspect the ${DEAD_LETTERS_SERVICE} logs ("dead slice ` +
+        "settled\": order, slice, lastError) and the worker's errors, fix the cause, then retry the " +
+        "orders' failed images from the admin API (POST /orders/{orderId}/retry).",
+    );
 
     // Names the load test and README read: keep them stable.
     new CfnOutput(this, "SourceBucketName", { value: storage.originals.bucketName });

@@ -18,7 +18,7 @@ import { BUNDLE_FILE, ESM_REQUIRE_BANNER } from "../lib/bundle.js";
 import { INFRA_DIR, installedVersion } from "../lib/paths.js";
 
 const run = promisify(execFile);
-const FUNCTIONS = ["Coordinator", "Worker", "ErrorConsumer"];
+const FUNCTIONS = ["Coordinator", "Worker", "ErrorConsumer", "DeadLetters"];
 
 /** ELF e_machine values (offset 18, little-endian). */
 const EM_X86_64 = 0x3e;
@@ -105,18 +105,15 @@ describe("cdk synth (the real CLI, no AWS credentials)", () => {
     expect(existsSync(join(INFRA_DIR, "cdk.context.json"))).toBe(false);
   });
 
-  it.each(["Coordinator", "Worker", "ErrorConsumer"])(
-    "bundles %s as one ESM file with require() available",
-    (name) => {
-      // Act
-      const bundle = readFileSync(join(assetDir(name), BUNDLE_FILE), "utf8");
+  it.each(FUNCTIONS)("bundles %s as one ESM file with require() available", (name) => {
+    // Act
+    const bundle = readFileSync(join(assetDir(name), BUNDLE_FILE), "utf8");
 
-      // Assess
-      expect(bundle.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-      expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b/);
-      expect(existsSync(join(assetDir(name), `${BUNDLE_FILE}.map`))).toBe(true);
-    },
-  );
+    // Assess
+    expect(bundle.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+    expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b/);
+    expect(existsSync(join(assetDir(name), `${BUNDLE_FILE}.map`))).toBe(true);
+  });
 
   it("bundles every dependency but sharp, which only the worker's dependents import", () => {
     // Act
@@ -126,6 +123,9 @@ describe("cdk synth (the real CLI, no AWS credentials)", () => {
     expect(imports.Worker).toEqual(["sharp"]);
     expect(imports.Coordinator).toEqual([]);
     expect(existsSync(join(assetDir("Coordinator"), "node_modules"))).toBe(false);
+    // Same package as the worker, but the dead-letter handler never resizes: no sharp in its bundle.
+    expect(imports.DeadLetters).toEqual([]);
+    expect(existsSync(join(assetDir("DeadLetters"), "node_modules"))).toBe(false);
     for (const name of FUNCTIONS) {
       expect(imports[name]!.filter((module) => module !== "sharp")).toEqual([]);
       expect(existsSync(join(assetDir(name), "node_modules", "sharp"))).toBe(
@@ -134,7 +134,20 @@ describe("cdk synth (the real CLI, no AWS credentials)", () => {
     }
   });
 
-  it.each(FUNCTIONS.filter((name) => name !== "Coordinator"))(
+  it("bundles the dead-letter handler for DeadLetters, not the worker's handler", () => {
+    // Act
+    const deadLetters = readFileSync(join(assetDir("DeadLetters"), BUNDLE_FILE), "utf8");
+    const worker = readFileSync(join(assetDir("Worker"), BUNDLE_FILE), "utf8");
+
+    // Assess: each handler names its own Powertools service (the ImagesDeadLettered alarm's dimension).
+    expect(assetDir("DeadLetters")).not.toBe(assetDir("Worker"));
+    expect(deadLetters).toContain('"thumbs-dead-letters"');
+    expect(deadLetters).not.toContain('"thumbs-worker"');
+    expect(worker).toContain('"thumbs-worker"');
+    expect(worker).not.toContain('"thumbs-dead-letters"');
+  });
+
+  it.each(FUNCTIONS.filter((name) => name !== "Coordinator" && name !== "DeadLetters"))(
     "ships %s's sharp (if any) for linux-arm64 glibc, no x64 binary and no symlink",
     (name) => {
       // Prepare

@@ -1,6 +1,9 @@
+import { defaultHandbackMarginSeconds } from "@thumbs/worker";
 import { App, RemovalPolicy } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../lib/config.js";
+// Not a dependency of this app: read from source only to check the mirrored default below.
+import { DEFAULT_IMAGE_TIMEOUT_SECONDS } from "../../packages/core/src/constants.js";
+import { IMAGE_TIMEOUT_SECONDS, minWorkerTimeoutSeconds, readConfig } from "../lib/config.js";
 import { handlerEntry, installedVersion, REPO_ROOT } from "../lib/paths.js";
 import { logicalId, resourcesOfType, synth } from "./synth.js";
 
@@ -15,7 +18,7 @@ describe("readConfig", () => {
     expect(config).toMatchObject({
       originalsBucketName: undefined,
       eventSource: "thumbs.backend",
-      worker: { memoryMb: 1769, timeoutSeconds: 60, reservedConcurrency: undefined, concurrency: undefined },
+      worker: { memoryMb: 1769, timeoutSeconds: 70, reservedConcurrency: undefined, concurrency: undefined },
       redis: { nodeType: "cache.t4g.micro", multiAz: false, keyPrefix: "thumbs:", recordTtlSeconds: 604800 },
       logRetention: 30,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -39,6 +42,7 @@ describe("readConfig", () => {
   it.each([
     [{ workerMemoryMb: "64" }, /workerMemoryMb.*128 to 10240/],
     [{ workerTimeoutSeconds: "1.5" }, /workerTimeoutSeconds.*integer/],
+    [{ workerTimeoutSeconds: "60" }, /workerTimeoutSeconds" must be at least 70.*35 s hand-back margin/],
     [{ redisMultiAz: "yes" }, /redisMultiAz.*true or false/],
     [{ logRetentionDays: "10" }, /logRetentionDays.*retention/],
     [{ thumbnailFormat: "png" }, /thumbnailFormat.*jpeg, webp/],
@@ -52,10 +56,44 @@ describe("readConfig", () => {
   });
 });
 
+describe("worker timeout", () => {
+  it("mirrors the worker's default image timeout from @thumbs/core", () => {
+    // Assess: infra does not set IMAGE_TIMEOUT_SECONDS, so the worker runs with core's default.
+    expect(IMAGE_TIMEOUT_SECONDS).toBe(DEFAULT_IMAGE_TIMEOUT_SECONDS);
+  });
+
+  it("is at least twice the worker's own hand-back margin (image timeout + 5 s)", () => {
+    // Act
+    const min = minWorkerTimeoutSeconds();
+
+    // Assess
+    expect(min).toBe(2 * defaultHandbackMarginSeconds(DEFAULT_IMAGE_TIMEOUT_SECONDS));
+    expect(min).toBe(70);
+  });
+
+  it("accepts the default and the floor itself", () => {
+    // Act
+    const byDefault = configWith({});
+    const atFloor = configWith({ workerTimeoutSeconds: "70" });
+
+    // Assess
+    expect(byDefault.worker.timeoutSeconds).toBeGreaterThanOrEqual(minWorkerTimeoutSeconds());
+    expect(atFloor.worker.timeoutSeconds).toBe(70);
+  });
+
+  it("fails synth below the floor", () => {
+    // Act
+    const run = () => synth({ workerTimeoutSeconds: "69" });
+
+    // Assess
+    expect(run).toThrow(/workerTimeoutSeconds" must be at least 70/);
+  });
+});
+
 describe("packages", () => {
   it("deploys each package's ./handler source export", () => {
     // Act
-    const entries = (["coordinator", "worker", "error-consumer"] as const).map(handlerEntry);
+    const entries = (["coordinator", "worker", "error-consumer"] as const).map((pkg) => handlerEntry(pkg));
 
     // Assess
     expect(entries).toEqual([
@@ -63,6 +101,16 @@ describe("packages", () => {
       `${REPO_ROOT}packages/worker/src/handler.ts`,
       `${REPO_ROOT}packages/error-consumer/src/handler.ts`,
     ]);
+  });
+
+  it("deploys another export when asked, and refuses one the package lacks", () => {
+    // Act
+    const deadLetters = handlerEntry("worker", "./dead-letter-handler");
+    const missing = () => handlerEntry("coordinator", "./dead-letter-handler");
+
+    // Assess
+    expect(deadLetters).toBe(`${REPO_ROOT}packages/worker/src/dead-letter-handler.ts`);
+    expect(missing).toThrow(/packages\/coordinator\/package.json has no "\.\/dead-letter-handler" export/);
   });
 
   it("installs the worker's own sharp version", () => {

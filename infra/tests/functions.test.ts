@@ -2,11 +2,13 @@ import { REQUIRED_OUTPUTS } from "@thumbs/load-test/stack-outputs";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_WORKER_MEMORY_MB } from "../lib/config.js";
+import { handlerEntry } from "../lib/paths.js";
+import type { PipelineFunction } from "../lib/pipeline-function.js";
 import { logicalId, resourcesOfType, synth } from "./synth.js";
 
 // Prepare (shared): one synth of the default configuration for every test in this file.
 // The functions and what connects them: memory, runtime, environment, retries, the rule, outputs.
-const { template } = synth();
+const { stack, template } = synth();
 
 const fnId = (name: string) => logicalId(template, "AWS::Lambda::Function", `${name}Function`);
 const fnProps = (name: string) =>
@@ -18,6 +20,7 @@ describe("functions", () => {
     ["Coordinator", 128],
     ["Worker", DEFAULT_WORKER_MEMORY_MB],
     ["ErrorConsumer", 1024],
+    ["DeadLetters", 256],
   ])("%s runs Node.js 22 on arm64 with %i MB, in the isolated subnets, logging JSON", (name, memory) => {
     // Act
     const props = fnProps(name);
@@ -34,13 +37,13 @@ describe("functions", () => {
     expect(JSON.stringify(props.VpcConfig)).toContain("isolatedSubnet");
   });
 
-  it("defaults the worker to one full vCPU (1,769 MB) and a 60 s timeout", () => {
+  it("defaults the worker to one full vCPU (1,769 MB) and a 70 s timeout (twice the hand-back margin)", () => {
     // Act
     const props = fnProps("Worker");
 
     // Assess
     expect(props.MemorySize).toBe(1769);
-    expect(props.Timeout).toBe(60);
+    expect(props.Timeout).toBe(70);
     expect(props.ReservedConcurrentExecutions).toBeUndefined();
   });
 
@@ -49,6 +52,7 @@ describe("functions", () => {
       ["Coordinator", "thumbs-coordinator"],
       ["Worker", "thumbs-worker"],
       ["ErrorConsumer", "thumbs-error-consumer"],
+      ["DeadLetters", "thumbs-dead-letters"],
     ] as const) {
       // Act
       const vars = env(name);
@@ -139,6 +143,65 @@ describe("slices", () => {
         MessageRetentionPeriod: 14 * 86400,
       });
     }
+  });
+});
+
+describe("dead letters", () => {
+  const queueId = (name: string) => logicalId(template, "AWS::SQS::Queue", name);
+  const mappings = () =>
+    Object.values(resourcesOfType(template, "AWS::Lambda::EventSourceMapping")).map((m) => m.Properties!);
+
+  it("builds DeadLetters from the worker's ./dead-letter-handler export, with its own settings", () => {
+    // Act
+    const fn = stack.node.findChild("DeadLetters") as PipelineFunction;
+    const vars = env("DeadLetters");
+
+    // Assess
+    expect(fn.entry).toBe(handlerEntry("worker", "./dead-letter-handler"));
+    expect(fnProps("DeadLetters").Timeout).toBe(60);
+    expect(vars.ORDER_EVENTS_TOPIC_ARN).toEqual({
+      Ref: logicalId(template, "AWS::SNS::Topic", "OrderEventsTopic"),
+    });
+    // Only Redis and the order-events topic: no buckets, no slice topic, no worker tuning.
+    for (const name of ["SLICE_TOPIC_ARN", "THUMBNAIL_BUCKET", "THUMBNAIL_PREFIX", "UV_THREADPOOL_SIZE"]) {
+      expect(vars[name], name).toBeUndefined();
+    }
+  });
+
+  it("consumes both slice dead-letter queues in small batches, reporting per-message failures", () => {
+    // Act
+    const found = mappings();
+
+    // Assess: not CoordinatorFailures, whose messages are orders, not slices.
+    expect(found).toHaveLength(2);
+    expect(found.map((m) => m.EventSourceArn)).toEqual(
+      expect.arrayContaining(
+        ["WorkerFailures", "SliceDeliveryDlq"].map((q) => ({ "Fn::GetAtt": [queueId(q), "Arn"] })),
+      ),
+    );
+    for (const mapping of found) {
+      expect(mapping).toMatchObject({
+        FunctionName: { Ref: fnId("DeadLetters") },
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+      });
+      expect(mapping.BatchSize as number).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it("gives each consumed queue a visibility timeout of at least the function's timeout", () => {
+    // Prepare
+    const timeout = fnProps("DeadLetters").Timeout as number;
+    const queues = resourcesOfType(template, "AWS::SQS::Queue");
+
+    // Act
+    const visibility = mappings().map((m) => {
+      const [id] = (m.EventSourceArn as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"];
+      return queues[id]!.Properties?.VisibilityTimeout as number | undefined;
+    });
+
+    // Assess: SQS's default (30 s) would be too short, and Lambda would refuse the mapping.
+    expect(visibility).toHaveLength(2);
+    for (const seconds of visibility) expect(seconds).toBeGreaterThanOrEqual(timeout);
   });
 });
 

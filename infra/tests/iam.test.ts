@@ -147,6 +147,45 @@ describe("least privilege per function", () => {
     ]);
   });
 
+  it("lets the dead-letter consumer drain its queues and announce completed orders, and nothing more", () => {
+    // Act
+    const actions = pipelineActions("DeadLetters");
+
+    // Assess: no S3 at all, and SQS only to consume.
+    expect(actions).toEqual([
+      "secretsmanager:GetSecretValue",
+      "sns:Publish",
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+    ]);
+  });
+
+  it("lets the dead-letter consumer read only the two slice dead-letter queues", () => {
+    // Prepare
+    const queues = ["WorkerFailures", "SliceDeliveryDlq", "CoordinatorFailures"].map((q) =>
+      logicalId(template, "AWS::SQS::Queue", q),
+    );
+
+    // Act
+    const resources = identityStatements(template)
+      .filter(
+        ({ owner, statement }) =>
+          owner.startsWith("DeadLettersRole") && asArray(statement.Action).some((a) => a.startsWith("sqs:")),
+      )
+      .flatMap(({ statement }) => asArray(statement.Resource).map((r) => JSON.stringify(r)));
+
+    // Assess
+    expect(resources.sort()).toEqual(
+      queues
+        .slice(0, 2)
+        .map((id) => JSON.stringify({ "Fn::GetAtt": [id, "Arn"] }))
+        .sort(),
+    );
+  });
+
   it("scopes object access: reads from originals, writes to thumbnails", () => {
     // Prepare
     const originals = logicalId(template, "AWS::S3::Bucket", "StorageOriginals");
@@ -166,7 +205,7 @@ describe("least privilege per function", () => {
     expect(put).not.toContain(originals);
   });
 
-  it("scopes publishing: slices for all three, the order-events topic for the coordinator and worker only", () => {
+  it("scopes publishing: slices for the coordinator, worker and admin API; order events for the coordinator, worker and dead-letter consumer", () => {
     // Prepare
     const topics = {
       slices: logicalId(template, "AWS::SNS::Topic", "SliceTopic"),
@@ -183,9 +222,14 @@ describe("least privilege per function", () => {
         .sort();
 
     // Act
-    const granted = ["Coordinator", "Worker", "ErrorConsumer"].map(publishesTo);
+    const granted = ["Coordinator", "Worker", "ErrorConsumer", "DeadLetters"].map(publishesTo);
 
     // Assess
-    expect(granted).toEqual([["orderEvents", "slices"], ["orderEvents", "slices"], ["slices"]]);
+    expect(granted).toEqual([
+      ["orderEvents", "slices"],
+      ["orderEvents", "slices"],
+      ["slices"],
+      ["orderEvents"],
+    ]);
   });
 });

@@ -47,7 +47,7 @@ describe("network", () => {
     );
 
     // Assess
-    expect(rules).toHaveLength(3 * 3); // Redis and two interface endpoints, from each of three functions
+    expect(rules).toHaveLength(3 * 4); // Redis and two interface endpoints, from each of four functions
     for (const rule of rules) expect(rule.SourceSecurityGroupId).toBeDefined();
     expect(inline).toEqual([]);
   });
@@ -76,10 +76,10 @@ describe("redis", () => {
     });
   });
 
-  it("admits only the three functions' security groups, on the Redis port", () => {
+  it("admits only the four functions' security groups, on the Redis port", () => {
     // Prepare
     const redisSg = logicalId(template, "AWS::EC2::SecurityGroup", "RedisSecurityGroup");
-    const functionSgs = ["Coordinator", "Worker", "ErrorConsumer"].map((name) =>
+    const functionSgs = ["Coordinator", "Worker", "ErrorConsumer", "DeadLetters"].map((name) =>
       logicalId(template, "AWS::EC2::SecurityGroup", `${name}SecurityGroup`),
     );
 
@@ -92,7 +92,7 @@ describe("redis", () => {
     expect(
       ingress.map((rule) => (rule.SourceSecurityGroupId as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]),
     ).toEqual(expect.arrayContaining(functionSgs));
-    expect(ingress).toHaveLength(3);
+    expect(ingress).toHaveLength(4);
     for (const rule of ingress) expect(rule).toMatchObject({ FromPort: REDIS_PORT, ToPort: REDIS_PORT });
     const redisGroup = resourcesOfType(template, "AWS::EC2::SecurityGroup")[redisSg]!.Properties!;
     expect(redisGroup.SecurityGroupIngress).toBeUndefined();
@@ -174,5 +174,30 @@ describe("observability", () => {
       );
     }
     for (const alarm of alarms) expect(alarm.actions).toHaveLength(1);
+  });
+
+  it("alarms on dead-letter consumer errors and on any dead-lettered image, saying what to inspect", () => {
+    // Act
+    const alarms = Object.values(resourcesOfType(template, "AWS::CloudWatch::Alarm")).map(
+      (a) => a.Properties!,
+    );
+    const errors = alarms.find(
+      (a) => a.MetricName === "Errors" && JSON.stringify(a.Dimensions).includes(fnId("DeadLetters")),
+    );
+    const deadLettered = alarms.find((a) => a.MetricName === "ImagesDeadLettered");
+
+    // Assess
+    expect(errors).toMatchObject({ Namespace: "AWS/Lambda", Statistic: "Sum", Threshold: 1 });
+    expect(errors?.AlarmDescription).toMatch(/thumbs-dead-letters/);
+    // Where and how Powertools publishes it: namespace Thumbs, one dimension, the handler's service.
+    expect(deadLettered).toMatchObject({
+      Namespace: "Thumbs",
+      Dimensions: [{ Name: "service", Value: "thumbs-dead-letters" }],
+      Statistic: "Sum",
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      Threshold: 1,
+      TreatMissingData: "notBreaching",
+    });
+    expect(deadLettered?.AlarmDescription).toMatch(/ProcessingFailed.*logs.*retry.*admin API/);
   });
 });
