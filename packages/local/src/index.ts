@@ -1,6 +1,7 @@
 export * from "./admin-server.js";
 export * from "./await-order.js";
 export * from "./corpus.js";
+export * from "./dead-letters.js";
 export * from "./demo.js";
 export * from "./emulator.js";
 export * from "./errors.js";

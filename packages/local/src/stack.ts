@@ -9,8 +9,9 @@ import {
 import { createRedis, OrderLedger } from "@thumbs/core";
 import { threadpoolSize } from "@thumbs/worker";
 import type { Redis } from "ioredis";
+import { type DeadLetterConsumer, startDeadLetterConsumer } from "./dead-letters.js";
 import { type Emulator, type EmulatorResources, startEmulator } from "./emulator.js";
-import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
+import { type FaultProxy, type FaultSettings, startFaultProxy } from "./fault-proxy.js";
 import { listenForOrderEvents, type OrderEventListener } from "./order-events.js";
 import { findOrStartRedis, type RedisHandle } from "./redis.js";
 import { startWorkerPool, type WorkerPool } from "./worker-pool.js";
@@ -29,8 +30,11 @@ export interface LocalStackOptions {
   workerEnv?: Record<string, string>;
   /** An already running Redis (tests share one); otherwise one is found or started. */
   redis?: RedisHandle;
-  /** Fault injection for the workers' S3 traffic (see fault-proxy.ts). */
-  faults?: { s3FailureRate: number; seed?: string };
+  /**
+   * Fault injection for the workers' S3 traffic (see fault-proxy.ts). `faults: {}` starts the proxy
+   * with no faults, to be set later with `stack.faultProxy.configure(…)`.
+   */
+  faults?: FaultSettings & { seed?: string };
   /** The time limit each worker invocation gets (Lambda's timeout), in ms. */
   functionTimeoutMs?: number;
 }
@@ -42,6 +46,8 @@ export interface LocalStack {
   ledger: OrderLedger;
   workers: WorkerPool;
   faultProxy: FaultProxy | undefined;
+  /** Settles slices that failed every delivery, as the dead-letter Lambda does on AWS. */
+  deadLetters: DeadLetterConsumer;
   coordinatorConfig: CoordinatorConfig;
   keyPrefix: string;
   /** What the backend hears: order-thumbnails-completed events from the order-events topic. */
@@ -95,6 +101,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const ledger = new OrderLedger(redis, { keyPrefix, ttlSeconds: coordinatorConfig.redis.ttlSeconds });
   const { s3, sns, sqs } = emulator.clients;
   const orderEvents = listenForOrderEvents(sqs, emulator.orderEventsQueueUrl);
+  const deadLetters = startDeadLetterConsumer({
+    sqs,
+    queueUrl: emulator.deadLetterQueueUrl,
+    ledger,
+    sns,
+    orderEventsTopicArn: emulator.orderEventsTopicArn,
+  });
 
   return {
     emulator,
@@ -103,13 +116,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ledger,
     workers,
     faultProxy,
+    deadLetters,
     coordinatorConfig,
     keyPrefix,
     orderEvents,
     emitOrderCompleted: (event) => planOrder({ s3, sns, ledger, config: coordinatorConfig }, event),
     stop: async () => {
       await workers.stop();
-      await orderEvents.stop();
+      // Before Redis and the emulator go: a slice being settled finishes first. Both long-poll for
+      // up to a second, so they stop side by side.
+      await Promise.all([deadLetters.stop(), orderEvents.stop()]);
       await faultProxy?.close();
       await deleteKeys(redis, keyPrefix);
       redis.disconnect();

@@ -4,6 +4,8 @@
  * succeeds; otherwise it becomes visible again and is redelivered (then dead-lettered), like SNS → Lambda.
  * Started by worker-pool.ts with the environment a Lambda would have.
  */
+import { subscribe } from "node:diagnostics_channel";
+import type { ClientRequest } from "node:http";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { handler } from "@thumbs/worker/handler";
 import { localContext, snsEventFromSqsBody } from "./sns-event.js";
@@ -15,6 +17,35 @@ if (!queueUrl)
 const timeoutMs = Number(process.env.LOCAL_FUNCTION_TIMEOUT_MS ?? 120_000);
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 let stopping = false;
+
+/**
+ * TEST-ONLY fault injection, local runtime only (never set on Lambda): when LOCAL_FAULT_CRASH_ON is
+ * set, a GET whose decoded path contains it (e.g. "POISON" in an original's key) kills this process
+ * with SIGKILL ~100 ms later, as a decoder crash on a poison image would — the other images in flight
+ * are mid-work, the message is not deleted, and it is redelivered (the worker's own crash count then
+ * records the image as Crashed; a slice that still fails every delivery is dead-lettered).
+ * A small image can be resized within those 100 ms, so a PUT of its thumbnail (whose key keeps the
+ * source's base name: use a plain alphanumeric marker) kills the process at once: a poison image is
+ * never recorded done.
+ */
+const crashOn = process.env.LOCAL_FAULT_CRASH_ON;
+if (crashOn) {
+  const crash = () => process.kill(process.pid, "SIGKILL");
+  subscribe("http.client.request.start", (message) => {
+    const { request } = message as { request: ClientRequest };
+    if (!decodedPath(request.path).includes(crashOn)) return;
+    if (request.method === "GET") setTimeout(crash, 100);
+    else if (request.method === "PUT") crash();
+  });
+}
+
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path; // not valid percent-encoding: match the raw path
+  }
+}
 
 const send = (message: WorkerProcessMessage) => process.send?.(message);
 process.on("message", (m) => {
