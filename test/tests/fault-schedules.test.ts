@@ -17,7 +17,18 @@ const RUNS = Number(process.env.THUMBS_SCHEDULES ?? 5);
 const SEED = process.env.THUMBS_SCHEDULE_SEED ? Number(process.env.THUMBS_SCHEDULE_SEED) : undefined;
 
 // Camera-style names: case, spaces, accents (composed and decomposed), brackets, upper-case extensions.
-const stem = fc.constantFrom("IMG_", "img ", "DSC", "Été ", "e\u0301te\u0301-", "Photo (", "B-", "a-", "ÆØÅ_", "照片");
+const stem = fc.constantFrom(
+  "IMG_",
+  "img ",
+  "DSC",
+  "Été ",
+  "e\u0301te\u0301-",
+  "Photo (",
+  "B-",
+  "a-",
+  "ÆØÅ_",
+  "照片",
+);
 const extension = fc.constantFrom(".jpg", ".JPG", ".jpeg", ".Jpg");
 const name = fc.tuple(stem, fc.integer({ min: 0, max: 9999 }), extension).map(([s, n, e]) => `${s}${n}${e}`);
 
@@ -64,11 +75,20 @@ async function runSchedule(stack: LocalStack, s: Schedule): Promise<void> {
   // Prepare: the order's originals, with the poison and stalled images among them when drawn.
   const orderId = uniqueOrderId("schedule");
   const prefix = `orders/${orderId}/`;
-  const names = [...s.names, ...(s.poison ? ["POISON kills the worker.jpg"] : []), ...(s.stallOne ? ["STALL.jpg"] : [])];
+  const names = [
+    ...s.names,
+    ...(s.poison ? ["POISON kills the worker.jpg"] : []),
+    ...(s.stallOne ? ["STALL.jpg"] : []),
+  ];
   const photos = await samplePhotos(names.length + 1, { seed: orderId, megapixels: 0.04 });
   const { s3 } = stack.emulator.clients;
   const bucket = stack.emulator.resources.sourceBucket;
-  const keys = await uploadOrder(s3, bucket, prefix, names.map((n, i) => ({ name: n, data: photos[i]!.data })));
+  const keys = await uploadOrder(
+    s3,
+    bucket,
+    prefix,
+    names.map((n, i) => ({ name: n, data: photos[i]!.data })),
+  );
   const event = { orderId, bucket, ...(s.source === "prefix" ? { prefix } : { keys }) };
   const { orderEventsTopicName: topic, orderEventsQueueName: queue } = stack.emulator.resources;
   const proxy = stack.faultProxy!;
@@ -89,7 +109,13 @@ async function runSchedule(stack: LocalStack, s: Schedule): Promise<void> {
     const hold = holdSlices(stack);
     await stack.emitOrderCompleted(event);
     if (s.lateUpload) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${s.names[0]} late.jpg`, Body: photos.at(-1)!.data }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `${prefix}${s.names[0]} late.jpg`,
+          Body: photos.at(-1)!.data,
+        }),
+      );
     }
     const deleted = s.deleteOne ? keys[0] : undefined;
     if (deleted) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: deleted }));

@@ -11,7 +11,12 @@ import { testStack, uniqueOrderId } from "./helpers/stack.js";
 async function upload(stack: LocalStack, orderId: string, names: readonly string[]): Promise<string[]> {
   const photos = await samplePhotos(names.length, { seed: orderId, megapixels: 0.05 });
   const uploads = names.map((name, i) => ({ name, data: photos[i]!.data }));
-  return uploadOrder(stack.emulator.clients.s3, stack.emulator.resources.sourceBucket, `orders/${orderId}/`, uploads);
+  return uploadOrder(
+    stack.emulator.clients.s3,
+    stack.emulator.resources.sourceBucket,
+    `orders/${orderId}/`,
+    uploads,
+  );
 }
 
 const emit = (stack: LocalStack, orderId: string, extra: object = {}) =>
@@ -24,8 +29,9 @@ const emit = (stack: LocalStack, orderId: string, extra: object = {}) =>
 
 /** Camera-style names: mixed case, spaces, accents, upper-case extensions. */
 const cameraNames = (n: number): string[] =>
-  Array.from({ length: n }, (_, i) =>
-    [`a-${i}.jpg`, `B-${i}.jpg`, `IMG ${i}.JPG`, `Été_${i}.jpeg`, `DSC0${i} (1).jpg`][i % 5]!,
+  Array.from(
+    { length: n },
+    (_, i) => [`a-${i}.jpg`, `B-${i}.jpg`, `IMG ${i}.JPG`, `Été_${i}.jpeg`, `DSC0${i} (1).jpg`][i % 5]!,
   );
 
 describe("each image keeps its planned key from planning to record", () => {
@@ -59,7 +65,13 @@ describe("each image keeps its planned key from planning to record", () => {
   it("leaves out an upload that lands after planning, inside a slice's key range", async () => {
     // Prepare
     const orderId = uniqueOrderId("late");
-    const keys = await upload(stack, orderId, ["IMG_0001.jpg", "IMG_0002.jpg", "IMG_0003.jpg", "IMG_0004.jpg", "IMG_0005.jpg"]);
+    const keys = await upload(stack, orderId, [
+      "IMG_0001.jpg",
+      "IMG_0002.jpg",
+      "IMG_0003.jpg",
+      "IMG_0004.jpg",
+      "IMG_0005.jpg",
+    ]);
     const hold = holdSlices(stack);
     await emit(stack, orderId);
 
@@ -90,7 +102,9 @@ describe("each image keeps its planned key from planning to record", () => {
 
     // Assess
     const { failed } = await auditOrder(stack, orderId, { planned: keys });
-    expect(failed).toEqual([{ key: gone, class: "NotFound", message: expect.stringMatching(/does not exist/) }]);
+    expect(failed).toEqual([
+      { key: gone, class: "NotFound", message: expect.stringMatching(/does not exist/) },
+    ]);
   });
 
   it("keeps a done image done when its original is deleted before a killed slice is redelivered", async () => {
@@ -126,13 +140,21 @@ describe("each image keeps its planned key from planning to record", () => {
     const missing = `orders/${orderId}/four.jpg`;
     stack.emulator.server.deleteTopic(topic);
     try {
-      await stack.emitOrderCompleted({ orderId, bucket: stack.emulator.resources.sourceBucket, keys: [...keys, missing] });
+      await stack.emitOrderCompleted({
+        orderId,
+        bucket: stack.emulator.resources.sourceBucket,
+        keys: [...keys, missing],
+      });
       await awaitOrder(stack.ledger, orderId, { timeoutMs: 30_000 });
 
       // Act: the missing original arrives before the redelivery, then the topic comes back.
       const [photo] = await samplePhotos(1, { seed: "four", megapixels: 0.05 });
       await stack.emulator.clients.s3.send(
-        new PutObjectCommand({ Bucket: stack.emulator.resources.sourceBucket, Key: missing, Body: photo!.data }),
+        new PutObjectCommand({
+          Bucket: stack.emulator.resources.sourceBucket,
+          Key: missing,
+          Body: photo!.data,
+        }),
       );
     } finally {
       stack.emulator.server.createTopic(topic);
@@ -140,7 +162,9 @@ describe("each image keeps its planned key from planning to record", () => {
     }
 
     // Assess: the redelivery counts the fixed image as done and still announces the order.
-    await expect.poll(async () => (await stack.ledger.getProgress(orderId)).done, { timeout: 30_000 }).toBe(4);
+    await expect
+      .poll(async () => (await stack.ledger.getProgress(orderId)).done, { timeout: 30_000 })
+      .toBe(4);
     const { done } = await auditOrder(stack, orderId, { planned: [...keys, missing] });
     expect(done).toHaveLength(4);
   });
@@ -153,7 +177,9 @@ describe("each image keeps its planned key from planning to record", () => {
     await emit(stack, orderId);
 
     // Act
-    const second = await emit(stack, orderId, { sizes: [{ name: "tiny", width: 64, height: 64 }] }).catch((e: unknown) => e);
+    const second = await emit(stack, orderId, { sizes: [{ name: "tiny", width: 64, height: 64 }] }).catch(
+      (e: unknown) => e,
+    );
     await hold.release();
     await awaitOrder(stack.ledger, orderId, { timeoutMs: 60_000 });
 
@@ -172,13 +198,37 @@ describe("each image keeps its planned key from planning to record", () => {
     const pids = stack.workers.processes.map((p) => p.pid);
     const before = stack.workers.events.length;
     const publish = (message: unknown) =>
-      stack.emulator.clients.sns.send(new PublishCommand({ TopicArn: stack.emulator.topicArn, Message: JSON.stringify(message) }));
+      stack.emulator.clients.sns.send(
+        new PublishCommand({ TopicArn: stack.emulator.topicArn, Message: JSON.stringify(message) }),
+      );
 
     // Act: a huge count (the old schema had no bound), too many items, and a key outside the plan.
-    await publish({ version: 1, orderId, bucket: "b", sliceIndex: 0, offset: 0, count: 2_000_000_000, source: { kind: "keys", keys: ["x"] } });
-    await publish({ version: 2, orderId, sliceIndex: 0, items: Array.from({ length: 1001 }, (_, index) => ({ index, key: `k${index}` })) });
-    await publish({ version: 2, orderId, sliceIndex: 0, items: [{ index: 0, key: "private/passport-scan.jpg" }] });
-    await expect.poll(() => stack.workers.events.slice(before).filter((e) => e.type === "slices").length, { timeout: 30_000 }).toBe(3);
+    await publish({
+      version: 1,
+      orderId,
+      bucket: "b",
+      sliceIndex: 0,
+      offset: 0,
+      count: 2_000_000_000,
+      source: { kind: "keys", keys: ["x"] },
+    });
+    await publish({
+      version: 2,
+      orderId,
+      sliceIndex: 0,
+      items: Array.from({ length: 1001 }, (_, index) => ({ index, key: `k${index}` })),
+    });
+    await publish({
+      version: 2,
+      orderId,
+      sliceIndex: 0,
+      items: [{ index: 0, key: "private/passport-scan.jpg" }],
+    });
+    await expect
+      .poll(() => stack.workers.events.slice(before).filter((e) => e.type === "slices").length, {
+        timeout: 30_000,
+      })
+      .toBe(3);
 
     // Assess
     expect(stack.workers.processes.map((p) => p.pid)).toEqual(pids);

@@ -22,9 +22,18 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
   let other: Redis;
   let ledger: OrderLedger;
   /** Stages a plan of `total` keys (k0, k1, …) and commits it, as the coordinator does. */
-  const init = async (orderId: string, total: number, source = "keys:f", extra: { failureThresholdPercent?: number } = {}) => {
+  const init = async (
+    orderId: string,
+    total: number,
+    source = "keys:f",
+    extra: { failureThresholdPercent?: number } = {},
+  ) => {
     const runId = randomUUID();
-    await ledger.stagePlan(orderId, runId, Array.from({ length: total }, (_, i) => `k${i}`));
+    await ledger.stagePlan(
+      orderId,
+      runId,
+      Array.from({ length: total }, (_, i) => `k${i}`),
+    );
     return ledger.initOrder({
       orderId,
       runId,
@@ -64,7 +73,9 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     await init("conflict", 3, "keys:a");
     await expect(init("conflict", 4, "keys:b")).rejects.toBeInstanceOf(OrderConflictError);
     await expect(init("conflict", 3, "keys:b")).rejects.toThrow(/source was "keys:a", now "keys:b"/);
-    expect(await ledger.plannedKeys("conflict", 0, 5)).toEqual([0, 1, 2].map((index) => ({ index, key: `k${index}` })));
+    expect(await ledger.plannedKeys("conflict", 0, 5)).toEqual(
+      [0, 1, 2].map((index) => ({ index, key: `k${index}` })),
+    );
     // Every refused run's staging plan is gone: only the order's own keys remain under its slot.
     expect(await redis.keys(`${prefix}{conflict}:plan:*`)).toEqual([]);
   });
@@ -183,10 +194,18 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     const published: string[] = [];
     const sns = { send: async (c: { input: { Message: string } }) => void published.push(c.input.Message) };
     const announce = (claimant: string) =>
-      announceCompletion(sns as unknown as SNSClient, "arn:aws:sns:us-east-1:0:e", ledger, "claims", claimant);
+      announceCompletion(
+        sns as unknown as SNSClient,
+        "arn:aws:sns:us-east-1:0:e",
+        ledger,
+        "claims",
+        claimant,
+      );
 
     // Act: three duplicate events and two slices, all at once.
-    const results = await Promise.all(["order-completed:a", "order-completed:b", "order-completed:c", "slice:0", "slice:1"].map(announce));
+    const results = await Promise.all(
+      ["order-completed:a", "order-completed:b", "order-completed:c", "slice:0", "slice:1"].map(announce),
+    );
 
     // Assess
     expect(results.filter(Boolean)).toHaveLength(1);
@@ -199,7 +218,8 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     await ledger.recordDone("dead-claim", 0);
     expect(await ledger.claimAnnouncement("dead-claim", "slice:4")).toBe(true);
     const sns = { send: async () => ({}) } as unknown as SNSClient;
-    const announce = (claimant: string) => announceCompletion(sns, "arn:aws:sns:us-east-1:0:e", ledger, "dead-claim", claimant);
+    const announce = (claimant: string) =>
+      announceCompletion(sns, "arn:aws:sns:us-east-1:0:e", ledger, "dead-claim", claimant);
 
     // Act
     const other = await announce("slice:5");

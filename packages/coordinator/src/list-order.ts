@@ -6,8 +6,15 @@ import { isOrderObject } from "@thumbs/core";
  * never holds the whole order. The listing's order and stability are not relied on: each key becomes
  * a planned image under its own identity, and a key listed twice is staged once.
  */
-export async function* listOrderPages(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<string[]> {
-  for await (const page of paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix })) {
+export async function* listOrderPages(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncGenerator<string[]> {
+  for await (const page of paginateListObjectsV2(
+    { client: s3, pageSize: 1000 },
+    { Bucket: bucket, Prefix: prefix },
+  )) {
     const keys = (page.Contents ?? []).flatMap((o) => (o.Key && isOrderObject(o.Key) ? [o.Key] : []));
     if (keys.length > 0) yield keys;
   }

@@ -83,7 +83,11 @@ export type OrderCompleted = z.infer<typeof OrderCompletedSchema>;
 
 /** One planned image: its index in the order and its key, both fixed when the order was planned. */
 export const SliceItemSchema = z.object({
-  index: z.number().int().min(0).max(MAX_ORDER_IMAGES - 1),
+  index: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_ORDER_IMAGES - 1),
   key: ObjectKeySchema,
 });
 export type SliceItem = z.infer<typeof SliceItemSchema>;

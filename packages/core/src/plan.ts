@@ -59,7 +59,8 @@ export class SliceCutter {
   add(item: SliceItem): SliceMessage | undefined {
     const cost = itemBytes(item);
     const full =
-      this.items.length > 0 && (this.items.length >= this.size || this.bytes + cost > MAX_SLICE_MESSAGE_BYTES);
+      this.items.length > 0 &&
+      (this.items.length >= this.size || this.bytes + cost > MAX_SLICE_MESSAGE_BYTES);
     const completed = full ? this.flush() : undefined;
     this.items.push(item);
     this.bytes += cost;

@@ -46,15 +46,31 @@ describe("the order-completed contract", () => {
 });
 
 describe("the slice contract", () => {
-  const base = { version: 2, orderId: "o", sliceIndex: 0, items: [{ index: 0, key: "Photos/IMG 0001 É.JPG" }] };
+  const base = {
+    version: 2,
+    orderId: "o",
+    sliceIndex: 0,
+    items: [{ index: 0, key: "Photos/IMG 0001 É.JPG" }],
+  };
 
   it("accepts planned images named by index and key", () => {
     expect(SliceMessageSchema.safeParse(base).success).toBe(true);
   });
 
   it.each([
-    ["a huge batch of images", { items: Array.from({ length: 1001 }, (_, index) => ({ index, key: `k${index}` })) }],
-    ["an image named twice", { items: [{ index: 1, key: "a" }, { index: 1, key: "b" }] }],
+    [
+      "a huge batch of images",
+      { items: Array.from({ length: 1001 }, (_, index) => ({ index, key: `k${index}` })) },
+    ],
+    [
+      "an image named twice",
+      {
+        items: [
+          { index: 1, key: "a" },
+          { index: 1, key: "b" },
+        ],
+      },
+    ],
     ["a negative index", { items: [{ index: -1, key: "a" }] }],
     ["an index past any order", { items: [{ index: 10_000_000, key: "a" }] }],
     ["a key over S3's 1,024 bytes", { items: [{ index: 0, key: "é".repeat(513) }] }],

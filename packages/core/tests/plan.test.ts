@@ -22,7 +22,9 @@ describe("effectiveSliceSize", () => {
 describe("SliceCutter", () => {
   it("puts every planned image in exactly one valid slice, under its own index and key", () => {
     // Camera-style names of any length: mixed case, spaces, accents, up to S3's 1,024 bytes.
-    const key = fc.string({ unit: "grapheme", minLength: 1, maxLength: 300 }).filter((k) => Buffer.byteLength(k) <= 1024);
+    const key = fc
+      .string({ unit: "grapheme", minLength: 1, maxLength: 300 })
+      .filter((k) => Buffer.byteLength(k) <= 1024);
     fc.assert(
       fc.property(fc.uniqueArray(key, { maxLength: 400 }), fc.integer({ min: 1, max: 60 }), (keys, size) => {
         // Prepare
@@ -46,14 +48,18 @@ describe("SliceCutter", () => {
 
   it("cuts by bytes when keys are long, so a message always fits SNS", () => {
     // Prepare: 1,000 keys of S3's longest, 1,024 bytes.
-    const items = Array.from({ length: 1000 }, (_, index) => ({ index, key: `${index}`.padEnd(1024, "é").slice(0, 600) }));
+    const items = Array.from({ length: 1000 }, (_, index) => ({
+      index,
+      key: `${index}`.padEnd(1024, "é").slice(0, 600),
+    }));
 
     // Act
     const slices = cut(items, 1000);
 
     // Assess
     expect(slices.length).toBeGreaterThan(1);
-    for (const s of slices) expect(Buffer.byteLength(JSON.stringify(s))).toBeLessThanOrEqual(MAX_SLICE_MESSAGE_BYTES);
+    for (const s of slices)
+      expect(Buffer.byteLength(JSON.stringify(s))).toBeLessThanOrEqual(MAX_SLICE_MESSAGE_BYTES);
   });
 
   it("cuts nothing from nothing", () => {

@@ -32,7 +32,12 @@ export async function retryFailed(deps: AdminDeps, orderId: string, body: unknow
 }
 
 /** Retry slices carry each image's planned index and key, numbered after the planned slices. */
-function retrySlices(orderId: string, plannedSlices: number, records: ErrorRecord[], sliceSize: number): SliceMessage[] {
+function retrySlices(
+  orderId: string,
+  plannedSlices: number,
+  records: ErrorRecord[],
+  sliceSize: number,
+): SliceMessage[] {
   const cutter = new SliceCutter(orderId, sliceSize, plannedSlices);
   const slices = records.flatMap((r) => cutter.add({ index: r.index, key: r.key }) ?? []);
   const last = cutter.flush();

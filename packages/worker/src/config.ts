@@ -48,7 +48,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     concurrency: e.CONCURRENCY,
     sliceTopicArn: e.SLICE_TOPIC_ARN,
     orderEventsTopicArn: e.ORDER_EVENTS_TOPIC_ARN,
-    handbackMarginMs: (e.HANDBACK_MARGIN_SECONDS ?? defaultHandbackMarginSeconds(thumbnailSettings(e).imageTimeoutSeconds)) * 1000,
+    handbackMarginMs:
+      (e.HANDBACK_MARGIN_SECONDS ?? defaultHandbackMarginSeconds(thumbnailSettings(e).imageTimeoutSeconds)) *
+      1000,
     maxTransientRetries: e.MAX_TRANSIENT_RETRIES,
   };
 }

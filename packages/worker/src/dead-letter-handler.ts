@@ -11,7 +11,10 @@ import { deadSlicesFromMessage, settleDeadSlice } from "./dead-slice.js";
 const config = loadDeadLetterConfig();
 const sns = new SNSClient({});
 const redis = await connectRedis(config.redis);
-const ledger = new OrderLedger(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.redis.ttlSeconds });
+const ledger = new OrderLedger(redis, {
+  keyPrefix: config.redis.keyPrefix,
+  ttlSeconds: config.redis.ttlSeconds,
+});
 const logger = new Logger({ serviceName: "thumbs-dead-letters" });
 const metrics = new Metrics({ namespace: "Thumbs", serviceName: "thumbs-dead-letters" });
 const processor = new BatchProcessor(EventType.SQS);
@@ -27,12 +30,18 @@ async function settleRecord(record: SQSRecord): Promise<void> {
   } catch (error) {
     if (!(error instanceof ContractError || error instanceof SyntaxError)) throw error;
     // Not a slice at all: nothing to settle, and a retry cannot change that. Logged for a human.
-    logger.error("dead letter is not a slice", { messageId: record.messageId, reason: (error as Error).message });
+    logger.error("dead letter is not a slice", {
+      messageId: record.messageId,
+      reason: (error as Error).message,
+    });
     metrics.addMetric("DeadLettersUnreadable", MetricUnit.Count, 1);
     return;
   }
   for (const entry of dead) {
-    const report = await settleDeadSlice({ ledger, sns, orderEventsTopicArn: config.orderEventsTopicArn }, entry);
+    const report = await settleDeadSlice(
+      { ledger, sns, orderEventsTopicArn: config.orderEventsTopicArn },
+      entry,
+    );
     logger.warn("dead slice settled", { ...report, lastError: entry.lastError });
     metrics.addMetric("ImagesDeadLettered", MetricUnit.Count, report.recorded);
     if (report.announced) metrics.addMetric("OrderEventsPublished", MetricUnit.Count, 1);

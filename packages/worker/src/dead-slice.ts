@@ -21,7 +21,9 @@ const SnsRecords = z.object({ Records: z.array(z.object({ Sns: z.object({ Messag
 const OnFailureRecord = z.object({
   requestPayload: SnsRecords,
   requestContext: z.object({ condition: z.string().optional() }).partial().optional(),
-  responsePayload: z.object({ errorType: z.string().optional(), errorMessage: z.string().optional() }).nullish(),
+  responsePayload: z
+    .object({ errorType: z.string().optional(), errorMessage: z.string().optional() })
+    .nullish(),
 });
 /** An SNS notification as SNS writes it to a subscription's dead-letter queue (or to an SQS subscriber). */
 const SnsEnvelope = z.object({ Message: z.string() });
@@ -45,7 +47,12 @@ export function deadSlicesFromMessage(body: string): DeadSlice[] {
   if (envelope.success) {
     return [{ slice: parseSlice(envelope.data.Message), lastError: "every delivery of the slice failed" }];
   }
-  return [{ slice: parseContract(SliceMessageSchema, json, "dead slice"), lastError: "every delivery of the slice failed" }];
+  return [
+    {
+      slice: parseContract(SliceMessageSchema, json, "dead slice"),
+      lastError: "every delivery of the slice failed",
+    },
+  ];
 }
 
 const parseSlice = (message: string): SliceMessage => {
@@ -75,7 +82,10 @@ export async function settleDeadSlice(
   { slice, lastError }: DeadSlice,
 ): Promise<SettleReport> {
   const report = { orderId: slice.orderId, sliceIndex: slice.sliceIndex, recorded: 0, announced: false };
-  const { order, items } = await deps.ledger.sliceState(slice.orderId, slice.items.map((i) => i.index));
+  const { order, items } = await deps.ledger.sliceState(
+    slice.orderId,
+    slice.items.map((i) => i.index),
+  );
   if (!order) return report;
   const failure = new ImageFailure(
     "ProcessingFailed",
@@ -84,7 +94,11 @@ export async function settleDeadSlice(
   for (const [i, item] of slice.items.entries()) {
     const state = items[i]!;
     if (state.done || state.failed || item.index >= order.total || state.plannedKey !== item.key) continue;
-    const recorded = await deps.ledger.recordFailed(slice.orderId, { ...item, sliceIndex: slice.sliceIndex, failure });
+    const recorded = await deps.ledger.recordFailed(slice.orderId, {
+      ...item,
+      sliceIndex: slice.sliceIndex,
+      failure,
+    });
     if (recorded.counted) report.recorded += 1;
   }
   if (deps.orderEventsTopicArn) {

@@ -80,7 +80,9 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ContractError(`The slice message is not JSON (${(error as Error).message}).`, [], { cause: error });
+    throw new ContractError(`The slice message is not JSON (${(error as Error).message}).`, [], {
+      cause: error,
+    });
   }
 }
 

@@ -38,7 +38,10 @@ export async function processImage(
 ): Promise<Processed> {
   const { config, s3, ledger } = deps;
   // Every invocation starts at least one image, so a slice handed back again and again still progresses.
-  if (invocation.started > 0 && (deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) < config.handbackMarginMs) {
+  if (
+    invocation.started > 0 &&
+    (deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) < config.handbackMarginMs
+  ) {
     return { outcome: { ...item, status: "handed-back", ms: 0 }, completed: false, counted: false };
   }
   invocation.started += 1;
@@ -73,7 +76,11 @@ export async function processImage(
   const ms = performance.now() - started;
   if (failure?.failureClass === "Transient" && slice.attempt < config.maxTransientRetries) {
     await ledger.releaseImages(slice.orderId, [item.index]);
-    return { outcome: { ...item, status: "deferred", failureClass: "Transient", ms }, completed: false, counted: false };
+    return {
+      outcome: { ...item, status: "deferred", failureClass: "Transient", ms },
+      completed: false,
+      counted: false,
+    };
   }
   // Recording is outside the try on purpose: if Redis is unreachable the slice must fail and be redelivered.
   const recorded = failure

@@ -85,13 +85,15 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
   for (const [i, item] of slice.items.entries()) {
     const state = states[i]!;
     if (state.done) processed[i] = unchanged({ ...item, status: "skipped", ms: 0 });
-    else if (state.unfinishedStarts >= CRASH_LIMIT) processed[i] = await recordCrashed(deps, slice, item, state);
+    else if (state.unfinishedStarts >= CRASH_LIMIT)
+      processed[i] = await recordCrashed(deps, slice, item, state);
     else (state.unfinishedStarts > 0 ? suspects : fresh).push(i);
   }
   // Fresh images first, at full concurrency, so they are done before any suspect can kill the process;
   // then each suspect alone.
   const limit = pLimit(deps.concurrency);
-  await Promise.all(fresh.map((i) => limit(async () => void (processed[i] = await run(slice.items[i]!)))));
+  const results = await Promise.all(fresh.map((i) => limit(() => run(slice.items[i]!))));
+  for (const [n, i] of fresh.entries()) processed[i] = results[n]!;
   for (const i of suspects) processed[i] = await run(slice.items[i]!);
 
   const images = processed.map((p) => p.outcome);
@@ -130,7 +132,11 @@ async function recordCrashed(
     `The worker died ${state.unfinishedStarts} times while resizing this image (out of memory, a crash in ` +
       "the decoder, or the function timeout), so it is not tried again automatically.",
   );
-  const recorded = await deps.ledger.recordFailed(slice.orderId, { ...item, sliceIndex: slice.sliceIndex, failure });
+  const recorded = await deps.ledger.recordFailed(slice.orderId, {
+    ...item,
+    sliceIndex: slice.sliceIndex,
+    failure,
+  });
   return {
     outcome: { ...item, status: "failed", failureClass: "Crashed", ms: 0 },
     completed: recorded.completed,

@@ -30,7 +30,11 @@ export async function auditOrder(
 
   // The plan: exactly the order's keys, one index each, indices 0…total-1.
   expect(total, "total").toBe(expected.planned.length);
-  expect(Object.keys(plan).map(Number).sort((a, b) => a - b)).toEqual([...Array(total).keys()]);
+  expect(
+    Object.keys(plan)
+      .map(Number)
+      .sort((a, b) => a - b),
+  ).toEqual([...Array(total).keys()]);
   expect([...Object.values(plan)].sort()).toEqual([...expected.planned].sort());
 
   const sizes = expected.sizes ?? ["large", "small"];
@@ -51,15 +55,27 @@ export async function auditOrder(
     const where = `image ${i} (${JSON.stringify(key)})`;
     const names = sizes.map((size) => thumbnailKey({ prefix: "", orderId, size, sourceKey: key, format }));
     for (const name of names) expectedThumbnails.add(name);
-    expect(isDone !== isFailed, `${where} must be exactly one of done or failed (done=${isDone}, failed=${isFailed})`).toBe(true);
+    expect(
+      isDone !== isFailed,
+      `${where} must be exactly one of done or failed (done=${isDone}, failed=${isFailed})`,
+    ).toBe(true);
     if (isDone) {
       expect(errors[String(i)], `${where} is done, so it has no error record`).toBeUndefined();
-      for (const name of names) expect(thumbnails.has(name), `${where} is done, so ${name} is in S3`).toBe(true);
+      for (const name of names)
+        expect(thumbnails.has(name), `${where} is done, so ${name} is in S3`).toBe(true);
       done.push(key);
     } else {
-      const record = JSON.parse(errors[String(i)] ?? "null") as { index: number; key: string; class: string; message: string } | null;
+      const record = JSON.parse(errors[String(i)] ?? "null") as {
+        index: number;
+        key: string;
+        class: string;
+        message: string;
+      } | null;
       expect(record, `${where} is failed, so it has an error record`).not.toBeNull();
-      expect({ index: record!.index, key: record!.key }, `${where}'s record names itself`).toEqual({ index: i, key });
+      expect({ index: record!.index, key: record!.key }, `${where}'s record names itself`).toEqual({
+        index: i,
+        key,
+      });
       failed.push({ key, class: record!.class, message: record!.message });
     }
   }
@@ -71,7 +87,8 @@ export async function auditOrder(
   expect(meta.completedAt, "the order is complete").toBeDefined();
 
   // No thumbnail of a key outside the plan.
-  for (const name of thumbnails) expect(expectedThumbnails.has(name), `${name} belongs to a planned image`).toBe(true);
+  for (const name of thumbnails)
+    expect(expectedThumbnails.has(name), `${name} belongs to a planned image`).toBe(true);
 
   // The backend heard of it, with the final counts.
   const heard = await vi.waitFor(

@@ -8,16 +8,24 @@ let holds = 0;
  * `release()`, so a test can change the bucket between planning and processing, as a slow SNS
  * delivery or a queue backlog would let happen. Released slices go out through the real client.
  */
-export function holdSlices(stack: LocalStack): { held: PublishBatchRequestEntry[][]; release(): Promise<void> } {
+export function holdSlices(stack: LocalStack): {
+  held: PublishBatchRequestEntry[][];
+  release(): Promise<void>;
+} {
   const sns = stack.emulator.clients.sns;
   const held: PublishBatchRequestEntry[][] = [];
   const name = `holdSlices-${holds++}`;
   sns.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName !== "PublishBatchCommand") return next(args);
-      const entries = (args.input as { PublishBatchRequestEntries: PublishBatchRequestEntry[] }).PublishBatchRequestEntries;
+      const entries = (args.input as { PublishBatchRequestEntries: PublishBatchRequestEntry[] })
+        .PublishBatchRequestEntries;
       held.push(entries);
-      const output = { Successful: entries.map((e) => ({ Id: e.Id, MessageId: "held" })), Failed: [], $metadata: {} };
+      const output = {
+        Successful: entries.map((e) => ({ Id: e.Id, MessageId: "held" })),
+        Failed: [],
+        $metadata: {},
+      };
       return { output, response: {} } as Awaited<ReturnType<typeof next>>;
     },
     { step: "initialize", name },
@@ -27,7 +35,9 @@ export function holdSlices(stack: LocalStack): { held: PublishBatchRequestEntry[
     async release() {
       sns.middlewareStack.remove(name);
       for (const batch of held) {
-        await sns.send(new PublishBatchCommand({ TopicArn: stack.emulator.topicArn, PublishBatchRequestEntries: batch }));
+        await sns.send(
+          new PublishBatchCommand({ TopicArn: stack.emulator.topicArn, PublishBatchRequestEntries: batch }),
+        );
       }
     },
   };
