@@ -208,6 +208,7 @@ describe("nothing is lost under faults", () => {
       done: 4,
       failed: 3,
     });
-    expect(reports(s).filter((r) => r.announcedOrder)).toHaveLength(1);
+    // The worker reports its slice after SNS took the event: wait for that report too.
+    await expect.poll(() => reports(s).filter((r) => r.announcedOrder).length).toBe(1);
   });
 });

@@ -1,10 +1,11 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { awaitOrder, type LocalStack, listKeys, samplePhotos, uploadOrder } from "@thumbs/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SliceMessage } from "@thumbs/core";
 import { capturePublishBatches } from "./helpers/capture.js";
 import { testStack, uniqueOrderId } from "./helpers/stack.js";
 
-describe("the pipeline with a prefix listing: workers list only their own key range", () => {
+describe("the pipeline with a prefix listing: the coordinator lists once, workers never list", () => {
   let stack: LocalStack;
   let batches: ReturnType<typeof capturePublishBatches>;
   const orderId = uniqueOrderId("prefix");
@@ -63,18 +64,22 @@ describe("the pipeline with a prefix listing: workers list only their own key ra
     expect(thumbs).toHaveLength(44);
   });
 
-  it("publishes 11 range slices in PublishBatch calls of at most 10 entries", () => {
+  it("publishes 11 slices of planned { index, key } items in PublishBatch calls of at most 10 entries", async () => {
     const entries = batches.flat();
     expect(entries).toHaveLength(11);
     expect(batches.map((b) => b.length)).toEqual([10, 1]);
-    const slices = entries.map((e) => JSON.parse(e.Message!));
-    expect(slices.every((s) => s.source.kind === "range" && s.count === 2)).toBe(true);
-    expect(slices[0].source.startAfter).toBeUndefined();
-    for (let i = 1; i < slices.length; i++)
-      expect(slices[i].source.startAfter).toBe(slices[i - 1].source.lastKey);
+    const slices = entries.map((e) => JSON.parse(e.Message!) as SliceMessage);
+    const items = slices.flatMap((s) => s.items);
+    expect(slices.every((s) => s.version === 2 && s.items.length === 2)).toBe(true);
+    expect(items.map((i) => i.index).sort((a, b) => a - b)).toEqual([...Array(22).keys()]);
+    // Each item names the key the plan holds for its index, and no key is outside the order's prefix.
+    for (const item of items) {
+      expect(await stack.ledger.plannedKeys(orderId, item.index, 1)).toEqual([item]);
+      expect(item.key.startsWith(prefix) && !item.key.endsWith("/")).toBe(true);
+    }
   });
 
-  it("keeps each worker's report to its own range: every index reported exactly once", async () => {
+  it("reports every planned index exactly once", async () => {
     const reported = () =>
       stack.workers.events
         .flatMap((e) => (e.type === "slices" ? e.reports : []))
