@@ -42,6 +42,21 @@ export function allowPutObjects(role: IRole, bucket: IBucket, prefix: string): v
   );
 }
 
+/**
+ * s3:DeleteObject under a prefix: the worker removes a failed image's part-written thumbnails, so an
+ * image ends with both thumbnails or none.
+ */
+export function allowDeleteObjects(role: IRole, bucket: IBucket, prefix: string): void {
+  const objects = bucket.arnForObjects(`${prefix}*`);
+  role.addToPrincipalPolicy(new PolicyStatement({ actions: ["s3:DeleteObject"], resources: [objects] }));
+  acknowledge(
+    role,
+    wildcardResourceFinding(role, objects),
+    "Object-level ARN: thumbnail keys are derived at run time from the order id and source key. " +
+      "Scoped to the thumbnails bucket (and its prefix) and one delete action.",
+  );
+}
+
 /** sns:Publish (also what authorizes PublishBatch) on one topic. */
 export function allowPublish(role: IRole, topic: ITopic): void {
   role.addToPrincipalPolicy(new PolicyStatement({ actions: ["sns:Publish"], resources: [topic.topicArn] }));

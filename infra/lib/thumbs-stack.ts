@@ -9,6 +9,7 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { LambdaSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Construct } from "constructs";
 import {
+  allowDeleteObjects,
   allowGetObjects,
   allowListBucket,
   allowPublish,
@@ -156,6 +157,7 @@ export class ThumbsStack extends Stack {
     allowListBucket(worker.role, storage.originals);
     allowGetObjects(worker.role, storage.originals);
     allowPutObjects(worker.role, storage.thumbnails, config.thumbnailPrefix);
+    allowDeleteObjects(worker.role, storage.thumbnails, config.thumbnailPrefix);
     allowPublish(worker.role, sliceTopic);
     allowPublish(worker.role, orderEventsTopic);
     sliceTopic.addSubscription(new LambdaSubscription(worker.fn, { deadLetterQueue: sliceDeliveryDlq }));

@@ -116,12 +116,13 @@ describe("least privilege per function", () => {
     ]);
   });
 
-  it("lets the worker read originals, write thumbnails and hand back slices, and nothing more", () => {
+  it("lets the worker read originals, write (and clear a failed image's) thumbnails and hand back slices, and nothing more", () => {
     // Act
     const actions = pipelineActions("Worker");
 
     // Assess
     expect(actions).toEqual([
+      "s3:DeleteObject",
       "s3:GetObject",
       "s3:ListBucket",
       "s3:PutObject",

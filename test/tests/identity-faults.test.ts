@@ -109,6 +109,32 @@ describe("orders never get stuck: poison images, stalled S3, a wiped Redis", () 
     ]);
   });
 
+  it("waits for an image another live worker is on, instead of taking its start for a crash", async () => {
+    // Prepare: one original stalls; the same event arrives three times, so its slice runs on three
+    // workers at once, as duplicate deliveries would have it.
+    const orderId = uniqueOrderId("overlap");
+    const keys = await upload(stack, orderId, ["one.jpg", "SLOWSTALL.jpg"]);
+    stack.faultProxy!.configure({ stallOn: "SLOWSTALL" });
+
+    // Act
+    try {
+      await Promise.all([emit(orderId), emit(orderId), emit(orderId)]);
+      await awaitOrder(stack.ledger, orderId, { timeoutMs: 60_000 });
+    } finally {
+      stack.faultProxy!.configure({ stallOn: undefined });
+    }
+
+    // Assess: the slow image failed for what it was (its deadline), not as a crash.
+    const { failed } = await auditOrder(stack, orderId, { planned: keys });
+    expect(failed).toEqual([
+      {
+        key: `orders/${orderId}/SLOWSTALL.jpg`,
+        class: "Transient",
+        message: expect.stringMatching(/deadline/),
+      },
+    ]);
+  });
+
   it("says an order's records may be lost when Redis lost them, and a re-sent event recovers it", async () => {
     // Prepare: an order whose records vanish, as in a restart without persistence.
     const orderId = uniqueOrderId("wiped");
@@ -126,7 +152,9 @@ describe("orders never get stuck: poison images, stalled S3, a wiped Redis", () 
 
     // Assess
     expect(lost.status).toBe(404);
-    expect(((await lost.json()) as { error: string }).error).toMatch(/Redis lost them.*Re-send its order-completed event/);
+    expect(((await lost.json()) as { error: string }).error).toMatch(
+      /Redis lost them.*Re-send its order-completed event/,
+    );
     await auditOrder(stack, orderId, { planned: keys, events: "at-least-one" });
   });
 });

@@ -237,6 +237,45 @@ describe("each image keeps its planned key from planning to record", () => {
     await auditOrder(stack, orderId, { planned: keys });
   });
 
+  it("records images failed when part of the plan is lost, and a re-sent event plans the order again", async () => {
+    // Prepare: the plan's entries vanish (evicted) after the order was planned, before its slices run.
+    const orderId = uniqueOrderId("plan-lost");
+    const keys = await upload(stack, orderId, cameraNames(5));
+    const hold = holdSlices(stack);
+    await emit(stack, orderId);
+    await stack.redis.del(`${stack.keyPrefix}{${orderId}}:keys`);
+
+    // Act
+    await hold.release();
+    const lost = await awaitOrder(stack.ledger, orderId, { timeoutMs: 30_000 });
+    await emit(stack, orderId);
+    await expect
+      .poll(async () => (await stack.ledger.getProgress(orderId)).done, { timeout: 30_000 })
+      .toBe(5);
+
+    // Assess: first every image was accounted for as failed, saying why; then all were made.
+    expect(lost).toMatchObject({ total: 5, done: 0, failed: 5, complete: true });
+    const { done } = await auditOrder(stack, orderId, { planned: keys, events: "at-least-one" });
+    expect(done).toHaveLength(5);
+  });
+
+  it("starts a re-planned order from nothing when only its meta was lost", async () => {
+    // Prepare: a finished order loses its meta hash but keeps its bitmaps and records.
+    const orderId = uniqueOrderId("meta-lost");
+    const keys = await upload(stack, orderId, cameraNames(4));
+    await emit(stack, orderId);
+    await awaitOrder(stack.ledger, orderId, { timeoutMs: 30_000 });
+    await stack.redis.del(`${stack.keyPrefix}{${orderId}}:meta`);
+
+    // Act
+    await emit(stack, orderId);
+    await awaitOrder(stack.ledger, orderId, { timeoutMs: 30_000 });
+
+    // Assess: counters equal the bitmaps again, and every image is done.
+    const { done } = await auditOrder(stack, orderId, { planned: keys, events: "at-least-one" });
+    expect(done).toHaveLength(4);
+  });
+
   it("sends one completion event for an empty order planned by three events at once", async () => {
     // Prepare
     const orderId = uniqueOrderId("empty");

@@ -236,16 +236,16 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     await init("starts", 2);
 
     // Act
-    const first = await ledger.startImage("starts", 0);
-    const second = await ledger.startImage("starts", 0);
+    const first = await ledger.startImage("starts", 0, "invocation-a");
+    const second = await ledger.startImage("starts", 0, "invocation-a");
     await ledger.recordDone("starts", 0);
     const state = await ledger.sliceState("starts", [0, 1]);
 
     // Assess
     expect([first, second]).toEqual([1, 2]);
     expect(state.items).toEqual([
-      { plannedKey: "k0", done: true, failed: false, unfinishedStarts: 0 },
-      { plannedKey: "k1", done: false, failed: false, unfinishedStarts: 0 },
+      { plannedKey: "k0", done: true, failed: false, unfinishedStarts: 0, lastStartBy: undefined },
+      { plannedKey: "k1", done: false, failed: false, unfinishedStarts: 0, lastStartBy: undefined },
     ]);
   });
 
@@ -333,7 +333,7 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     await ledger.recordDone("ttl", 0);
     await ledger.recordFailed("ttl", { index: 1, key: "k", sliceIndex: 0, failure: failure() });
     await ledger.claimAnnouncement("ttl", "slice:0");
-    await ledger.startImage("ttl", 1);
+    await ledger.startImage("ttl", 1, "invocation-a");
 
     // Act
     const keys: string[] = [];

@@ -148,6 +148,7 @@ describe("the pipeline, end to end (keys listing, 52 images of which 4 broken)",
       done: 48,
       failed: 4,
       completedAt: (await stack.ledger.getProgress(orderId)).completedAt,
+      revision: 0,
     });
     expect(stack.orderEvents.events.filter((e) => e.orderId === orderId)).toHaveLength(1);
   });
@@ -223,5 +224,14 @@ describe("the pipeline, end to end (keys listing, 52 images of which 4 broken)",
     const errors = await stack.ledger.listErrors(orderId, { offset: 0, limit: 100 });
     expect(errors.records.map((r) => r.key)).not.toContain(missingKey);
     expect((await stack.ledger.completions()).filter((c) => c.orderId === orderId)).toHaveLength(1);
+    // The backend hears the new counts once, as an update of the completed order.
+    await expect
+      .poll(() =>
+        stack.orderEvents.events.filter((e) => e.orderId === orderId).map((e) => [e.type, e.done, e.failed]),
+      )
+      .toEqual([
+        ["order-thumbnails-completed", 48, 4],
+        ["order-thumbnails-updated", 49, 3],
+      ]);
   });
 });

@@ -3,9 +3,11 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import {
   announceCompletion,
+  ContractError,
   effectiveSliceSize,
   identityString,
   keysFingerprint,
+  MAX_ORDER_IMAGES,
   type OrderIdentity,
   type OrderLedger,
   type PublishOptions,
@@ -68,16 +70,30 @@ export async function planOrder(
   };
 
   let created = false;
-  const existing = await ledger.plannedOrder(event.orderId);
+  let existing = await ledger.plannedOrder(event.orderId);
   if (existing && existing.identity !== identityString(identity)) {
     throw ledger.conflict(event.orderId, existing.identity, identity);
+  }
+  // Part of the plan lost (evicted) while the order's meta survived: its slices are refused and its
+  // images recorded as failed, so the same event plans the order again from scratch.
+  if (existing && !(await ledger.planIntact(event.orderId, existing.total))) {
+    await ledger.forgetOrder(event.orderId);
+    existing = undefined;
   }
   if (!existing) {
     const runId = randomUUID();
     try {
       const pages = explicit ? keyPages(explicit) : listOrderPages(deps.s3, event.bucket, event.prefix!);
       let total = 0;
-      for await (const page of pages) total = await ledger.stagePlan(event.orderId, runId, page);
+      for await (const page of pages) {
+        total = await ledger.stagePlan(event.orderId, runId, page);
+        if (total > MAX_ORDER_IMAGES) {
+          throw new ContractError(
+            `Order "${event.orderId}" has more than ${MAX_ORDER_IMAGES} images under ${event.prefix}: ` +
+              "split it into several orders.",
+          );
+        }
+      }
       const state = await ledger.initOrder({
         orderId: event.orderId,
         runId,
@@ -125,8 +141,8 @@ async function publishPlan(
     const items = await deps.ledger.plannedKeys(orderId, from, count);
     if (items.length !== count) {
       throw new ThumbsError(
-        `The plan of order "${orderId}" is missing ${count - items.length} of images ${from}-${from + count - 1} ` +
-          "in Redis (evicted or lost). Re-send its order-completed event once its records have expired, or use a new order id.",
+        `The plan of order "${orderId}" lost ${count - items.length} of images ${from}-${from + count - 1} in Redis ` +
+          "while it was published (evicted?). Re-send its order-completed event to plan it again.",
       );
     }
     for (const item of items) {

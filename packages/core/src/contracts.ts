@@ -67,7 +67,13 @@ export const OrderCompletedSchema = z
   .object({
     orderId: OrderIdSchema,
     bucket: BucketSchema,
-    prefix: z.string().min(1, "expected a non-empty prefix").max(S3_MAX_KEY_BYTES).optional(),
+    // A folder: `orders/A-1` would also take in `orders/A-10/…`, another order's images.
+    prefix: z
+      .string()
+      .min(2, "expected a non-empty prefix")
+      .max(S3_MAX_KEY_BYTES)
+      .refine((p) => p.endsWith("/"), "expected a prefix ending in `/` (a folder, e.g. `orders/A-1001/`)")
+      .optional(),
     keys: z.array(ObjectKeySchema).min(1).optional(),
     sizes: OutputSpecSchema.shape.sizes.optional(),
     format: OutputFormatSchema.optional(),

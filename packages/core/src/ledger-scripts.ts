@@ -32,6 +32,8 @@ local function finish(meta, completions, ttl, now, orderId, channel)
     redis.call('HDEL', meta, 'failedAt', 'failureReason')
   end
   redis.call('HSET', meta, 'status', status)
+  -- A change to a complete order (a retry, a late success) is a new revision: its event goes out again.
+  if redis.call('HEXISTS', meta, 'completedAt') == 1 then redis.call('HINCRBY', meta, 'revision', 1) end
   if d + f >= total and redis.call('HSETNX', meta, 'completedAt', now) == 1 then
     redis.call('XADD', completions, 'MAXLEN', '~', 10000, '*',
       'orderId', orderId, 'total', total, 'done', d, 'failed', f, 'at', now)
@@ -67,7 +69,8 @@ return n
  * Commits a staged plan as the order's plan, once. Concurrent or repeated runs for one order find it
  * planned: with the same identity (bucket, source, output spec) they keep it and its progress; with
  * another they are refused. Either way their own staging plan is dropped.
- * KEYS: meta, orders, completions, done, failed, errors, errorsAt, keys, index, stagingKeys, stagingIndex
+ * KEYS: meta, orders, completions, done, failed, errors, errorsAt, keys, index, stagingKeys, stagingIndex,
+ *       attempts, announce
  * ARGV: orderId, total, nowMs, ttlSeconds, bucket, source, channel, identity, prefix, outputJson,
  *       thresholdPercent (0 = none)
  * Returns {1, total} when created, {0, identity} when it already existed with the same identity,
@@ -83,6 +86,9 @@ end
 local ttl = tonumber(ARGV[4])
 local total = tonumber(ARGV[2])
 if redis.call('HLEN', KEYS[10]) ~= total then return {-2, tostring(redis.call('HLEN', KEYS[10]))} end
+-- A new order starts from nothing: whatever survived of an earlier order of this id whose meta was lost
+-- (bitmaps, records, starts, a claim, a plan) would skew it.
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[12], KEYS[13])
 if total > 0 then
   redis.call('RENAME', KEYS[10], KEYS[8])
   redis.call('RENAME', KEYS[11], KEYS[9])
@@ -115,7 +121,7 @@ if not total then return {-1, 0} end
 if idx < 0 or idx >= tonumber(total) then return {-2, 0} end
 local ttl = tonumber(ARGV[5])
 local counted = 0
-redis.call('HDEL', KEYS[7], idx)
+redis.call('HDEL', KEYS[7], ARGV[1], ARGV[1] .. ':by')
 if ARGV[2] == 'done' then
   if redis.call('SETBIT', KEYS[2], idx, 1) == 0 then
     counted = 1
@@ -144,8 +150,8 @@ return {counted, completed}
 `;
 
 /**
- * Claims the publishing of an order's completion event: only when the order is complete, the event not
- * yet sent, and no one else holds the claim. The claimant names a unit of work that is retried under
+ * Claims the publishing of an order's completion event: only when the order is complete, its event (or,
+ * after a later change, its update) not yet sent, and no one else holds the claim. The claimant names a unit of work that is retried under
  * the same name (a slice, one coordinator event), so a retry of a claimant that died takes its claim
  * back at once; anyone else waits for the claim to lapse.
  * KEYS: meta, announce
@@ -153,8 +159,9 @@ return {counted, completed}
  * Returns 1 when claimed, 0 otherwise.
  */
 export const CLAIM_ANNOUNCEMENT = `
-local state = redis.call('HMGET', KEYS[1], 'completedAt', 'announcedAt')
-if not state[1] or state[2] then return 0 end
+local state = redis.call('HMGET', KEYS[1], 'completedAt', 'announcedAt', 'revision', 'announcedRevision')
+if not state[1] then return 0 end
+if state[2] and tonumber(state[3] or '0') <= tonumber(state[4] or '0') then return 0 end
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
@@ -165,10 +172,15 @@ return 1
  * Ends a claim: with 'sent' the event is recorded as published (the first time wins); without, the
  * claim is given up so another can publish. Only the claimant's own claim is removed.
  * KEYS: meta, announce
- * ARGV: claimant, nowMs, 'sent' | 'released'
+ * ARGV: claimant, nowMs, 'sent' | 'released', revision sent
  */
 export const END_ANNOUNCEMENT = `
-if ARGV[3] == 'sent' then redis.call('HSETNX', KEYS[1], 'announcedAt', ARGV[2]) end
+if ARGV[3] == 'sent' and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSETNX', KEYS[1], 'announcedAt', ARGV[2])
+  if tonumber(ARGV[4]) > tonumber(redis.call('HGET', KEYS[1], 'announcedRevision') or '0') then
+    redis.call('HSET', KEYS[1], 'announcedRevision', ARGV[4])
+  end
+end
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return 1
 `;

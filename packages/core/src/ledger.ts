@@ -24,6 +24,7 @@ import {
 import {
   completionChannel,
   completionsKey,
+  leaseKey,
   type OrderKeys,
   type OrderStatus,
   orderKeys,
@@ -50,6 +51,10 @@ export interface OrderProgress {
   complete: boolean;
   createdAt: string;
   completedAt: string | null;
+  /** Counted changes since the order completed (retries, late successes); 0 until then. */
+  revision: number;
+  /** Whether the completion event was sent (for revision 0, or a later one). */
+  announced: boolean;
   /** Why the order is `failed`: its failure rate passed the threshold. */
   failureReason: string | null;
   bucket: string;
@@ -79,7 +84,7 @@ type ScriptCommand<R> = (...args: string[]) => Promise<R>;
 function scripts(redis: Redis) {
   const r = redis as unknown as Record<string, ScriptCommand<unknown> | undefined>;
   if (typeof r.thumbsInitOrder !== "function") {
-    redis.defineCommand("thumbsInitOrder", { numberOfKeys: 11, lua: INIT_ORDER });
+    redis.defineCommand("thumbsInitOrder", { numberOfKeys: 13, lua: INIT_ORDER });
     redis.defineCommand("thumbsRecordOutcome", { numberOfKeys: 9, lua: RECORD_OUTCOME });
     redis.defineCommand("thumbsDismissError", { numberOfKeys: 2, lua: DISMISS_ERROR });
     redis.defineCommand("thumbsStageKeys", { numberOfKeys: 2, lua: STAGE_KEYS });
@@ -166,6 +171,8 @@ export class OrderLedger {
       k.index,
       staging.keys,
       staging.index,
+      k.attempts,
+      k.announce,
       args.orderId,
       String(args.total),
       String((args.now ?? new Date()).getTime()),
@@ -219,6 +226,27 @@ export class OrderLedger {
     return readPlannedKeys(this.redis, this.keys(orderId), from, count);
   }
 
+  /** True when the plan holds an entry for every image of the order (false: part of it was lost). */
+  async planIntact(orderId: string, total: number): Promise<boolean> {
+    return (await this.redis.hlen(this.keys(orderId).keys)) === total;
+  }
+
+  /** Removes every record of an order (its plan, progress and error records). */
+  async forgetOrder(orderId: string): Promise<void> {
+    const k = this.keys(orderId);
+    await this.redis.del(
+      k.meta,
+      k.done,
+      k.failed,
+      k.errors,
+      k.errorsAt,
+      k.keys,
+      k.index,
+      k.attempts,
+      k.announce,
+    );
+  }
+
   /** The planned index of a source key, or undefined when the key is not an image of the order. */
   async plannedIndex(orderId: string, key: string): Promise<number | undefined> {
     const index = await this.redis.hget(this.keys(orderId).index, key);
@@ -238,10 +266,11 @@ export class OrderLedger {
    * included. An outcome (or releaseImages) resets it, so a count above one means earlier invocations
    * died while on this image.
    */
-  async startImage(orderId: string, index: number): Promise<number> {
+  async startImage(orderId: string, index: number, owner: string): Promise<number> {
     const k = this.keys(orderId);
     const [count] = await Promise.all([
       this.redis.hincrby(k.attempts, String(index), 1),
+      this.redis.hset(k.attempts, `${index}:by`, owner),
       this.redis.expire(k.attempts, this.options.ttlSeconds),
     ]);
     return count;
@@ -249,7 +278,26 @@ export class OrderLedger {
 
   /** Forgets the unfinished starts of images handed back or deferred (they did not die, they wait). */
   async releaseImages(orderId: string, indices: readonly number[]): Promise<void> {
-    if (indices.length > 0) await this.redis.hdel(this.keys(orderId).attempts, ...indices.map(String));
+    if (indices.length === 0) return;
+    await this.redis.hdel(this.keys(orderId).attempts, ...indices.flatMap((i) => [String(i), `${i}:by`]));
+  }
+
+  /** Holds (or renews) a worker invocation's lease: the invocation counts as alive for `ttlMs`. */
+  async holdLease(owner: string, ttlMs: number): Promise<void> {
+    await this.redis.set(leaseKey(this.options.keyPrefix, owner), "1", "PX", ttlMs);
+  }
+
+  async dropLease(owner: string): Promise<void> {
+    await this.redis.del(leaseKey(this.options.keyPrefix, owner));
+  }
+
+  /** Which of these invocations still hold their lease. */
+  async aliveOwners(owners: readonly string[]): Promise<Set<string>> {
+    const unique = [...new Set(owners)];
+    const alive = await Promise.all(
+      unique.map((o) => this.redis.exists(leaseKey(this.options.keyPrefix, o))),
+    );
+    return new Set(unique.filter((_, i) => alive[i] === 1));
   }
 
   /** Records, on the order, that a slice message was refused (it does not match the plan). */
@@ -349,6 +397,8 @@ export class OrderLedger {
       complete: h.completedAt !== undefined,
       createdAt: new Date(Number(h.createdAt)).toISOString(),
       completedAt: h.completedAt ? new Date(Number(h.completedAt)).toISOString() : null,
+      revision: Number(h.revision ?? 0),
+      announced: h.announcedAt !== undefined,
       failureReason: h.failureReason ?? null,
       bucket: h.bucket ?? "",
       source: h.source ?? "",
@@ -367,9 +417,14 @@ export class OrderLedger {
   }
 
   /** Ends a claim: `sent` records the event as published; `released` lets another claimant publish. */
-  async endAnnouncement(orderId: string, claimant: string, how: "sent" | "released"): Promise<void> {
+  async endAnnouncement(
+    orderId: string,
+    claimant: string,
+    how: "sent" | "released",
+    revision = 0,
+  ): Promise<void> {
     const k = this.keys(orderId);
-    await this.scripts.endClaim(k.meta, k.announce, claimant, String(Date.now()), how);
+    await this.scripts.endClaim(k.meta, k.announce, claimant, String(Date.now()), how, String(revision));
   }
 
   /** Error records, newest first, filtered by class; dismissed ones only when asked for. */

@@ -7,6 +7,8 @@ import { ORDER_STATUSES } from "./redis-layout.js";
 
 /** The `type` of the event published once every image of an order is accounted for. */
 export const ORDER_THUMBNAILS_COMPLETED = "order-thumbnails-completed";
+/** The `type` of the event published when a complete order's counts change (a retry, a late success). */
+export const ORDER_THUMBNAILS_UPDATED = "order-thumbnails-updated";
 
 /**
  * What the backend hears back, on the order-events topic, when every image of an order has both
@@ -14,7 +16,7 @@ export const ORDER_THUMBNAILS_COMPLETED = "order-thumbnails-completed";
  * once (SNS itself may deliver twice): deduplicate on `orderId`.
  */
 export const OrderThumbnailsCompletedSchema = z.object({
-  type: z.literal(ORDER_THUMBNAILS_COMPLETED),
+  type: z.enum([ORDER_THUMBNAILS_COMPLETED, ORDER_THUMBNAILS_UPDATED]),
   orderId: OrderIdSchema,
   /** succeeded: every image has its thumbnails; completed_with_errors: some failed; failed: over threshold. */
   status: z.enum(ORDER_STATUSES).exclude(["running"]),
@@ -22,12 +24,15 @@ export const OrderThumbnailsCompletedSchema = z.object({
   done: z.number().int().min(0),
   failed: z.number().int().min(0),
   completedAt: z.iso.datetime(),
+  /** 0 for the completion; counts up with each later change, so the latest revision holds the final counts. */
+  revision: z.number().int().min(0).default(0),
 });
 export type OrderThumbnailsCompleted = z.infer<typeof OrderThumbnailsCompletedSchema>;
 
 /**
- * Publishes the order's completion event if the order is complete and its event has not been sent;
- * true when this call published it. Called after every slice run (redeliveries included) and by the
+ * Publishes the order's completion event if the order is complete and its event has not been sent, or
+ * an `order-thumbnails-updated` event with the new counts when they changed after it was sent (a retry,
+ * a re-queued image that succeeded late); true when this call published one. Called after every slice run (redeliveries included) and by the
  * coordinator for an empty order, so whoever finds the order complete and unannounced sends it.
  *
  * Concurrent callers take a claim in Redis first, so in the normal case one event goes out. The claim
@@ -43,16 +48,33 @@ export async function announceCompletion(
   orderId: string,
   claimant: string,
 ): Promise<boolean> {
+  let published = false;
+  // A change counted while this claimant held the claim found it taken and did not publish: look again
+  // after publishing, so the last revision always goes out.
+  for (let round = 0; round < 3 && (await publishOnce(sns, topicArn, ledger, orderId, claimant)); round++) {
+    published = true;
+  }
+  return published;
+}
+
+async function publishOnce(
+  sns: SNSClient,
+  topicArn: string,
+  ledger: OrderLedger,
+  orderId: string,
+  claimant: string,
+): Promise<boolean> {
   if (!(await ledger.claimAnnouncement(orderId, claimant))) return false;
   const progress = await ledger.getProgress(orderId);
   const event: OrderThumbnailsCompleted = {
-    type: ORDER_THUMBNAILS_COMPLETED,
+    type: progress.announced ? ORDER_THUMBNAILS_UPDATED : ORDER_THUMBNAILS_COMPLETED,
     orderId,
     status: progress.status === "running" ? "completed_with_errors" : progress.status,
     total: progress.total,
     done: progress.done,
     failed: progress.failed,
     completedAt: progress.completedAt ?? new Date().toISOString(),
+    revision: progress.revision,
   };
   try {
     await sns.send(
@@ -72,6 +94,6 @@ export async function announceCompletion(
       cause: error,
     });
   }
-  await ledger.endAnnouncement(orderId, claimant, "sent");
+  await ledger.endAnnouncement(orderId, claimant, "sent", progress.revision);
   return true;
 }

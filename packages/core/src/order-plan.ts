@@ -81,8 +81,13 @@ export interface ItemState {
   done: boolean;
   /** Has an error record. */
   failed: boolean;
-  /** Times the image was started without an outcome: each is an invocation that died while on it. */
+  /**
+   * Times the image was started without an outcome: each is an invocation that died while on it, or
+   * one still working on it (see `lastStartBy`).
+   */
   unfinishedStarts: number;
+  /** The invocation that made the last unfinished start, if any (alive while its lease is held). */
+  lastStartBy: string | undefined;
 }
 
 /** One pipelined round trip: the order's plan and the state of each of `indices`. */
@@ -94,7 +99,7 @@ export async function readSliceState(
   const fields = indices.map(String);
   const pipeline = redis.pipeline();
   pipeline.hmget(keys.keys, ...fields);
-  pipeline.hmget(keys.attempts, ...fields);
+  pipeline.hmget(keys.attempts, ...fields.flatMap((f) => [f, `${f}:by`]));
   for (const i of indices) pipeline.getbit(keys.done, i).getbit(keys.failed, i);
   const [order, results] = await Promise.all([readPlannedOrder(redis, keys), pipeline.exec()]);
   const values = (results ?? []).map(([error, value]) => {
@@ -107,7 +112,8 @@ export async function readSliceState(
     order,
     items: indices.map((_, i) => ({
       plannedKey: planned[i] ?? undefined,
-      unfinishedStarts: Number(attempts[i] ?? 0),
+      unfinishedStarts: Number(attempts[2 * i] ?? 0),
+      lastStartBy: attempts[2 * i + 1] ?? undefined,
       done: values[2 + 2 * i] === 1,
       failed: values[3 + 2 * i] === 1,
     })),

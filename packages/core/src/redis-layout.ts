@@ -7,7 +7,9 @@
  *                                 announcedAt, rejectedSlices, lastRejection
  *   {p}{order}:keys        HASH   i → planned source key (the plan: fixed when the order is planned)
  *   {p}{order}:index       HASH   planned source key → i
- *   {p}{order}:attempts    HASH   i → times image i was started without an outcome being recorded
+ *   {p}{order}:attempts    HASH   i → times image i was started without an outcome being recorded;
+ *                                 i:by → the invocation that started it last
+ *   {p}lease:{invocation}  STRING exists while that worker invocation runs (renewed every 2 s, 6 s TTL)
  *   {p}{order}:announce    STRING who is publishing the completion event (a short-lived claim)
  *   {p}{order}:plan:{run}  HASH   a plan being written by one coordinator run (renamed to :keys / :index)
  *   {p}{order}:done        BITMAP bit i set ⇔ image i has both thumbnails
@@ -53,6 +55,8 @@ export function stagingKeys(prefix: string, orderId: string, runId: string): { k
 }
 
 export const ordersKey = (prefix: string): string => `${prefix}orders`;
+/** Held (with a short TTL, renewed) by a worker invocation while it runs: it is alive while this exists. */
+export const leaseKey = (prefix: string, owner: string): string => `${prefix}lease:${owner}`;
 export const completionsKey = (prefix: string): string => `${prefix}completions`;
 export const completionChannel = (prefix: string): string => `${prefix}completed`;
 

@@ -27,6 +27,8 @@ describe("the order-completed contract", () => {
     [{ orderId: "o", bucket: "My_Bucket", prefix: "p/" }, /bucket: expected an S3 bucket name/],
     [{ orderId: "o", bucket: "my-bucket", keys: ["x".repeat(1025)] }, /at most 1024 UTF-8 bytes/],
     [{ orderId: "o", bucket: "my-bucket", prefix: "p/", extra: 1 }, /Unrecognized key/i],
+    // `orders/A-1` would also take in `orders/A-10/…`: another order's images.
+    [{ orderId: "o", bucket: "my-bucket", prefix: "orders/A-1" }, /prefix ending in `\/`/],
     [
       {
         orderId: "o",

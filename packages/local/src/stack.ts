@@ -85,6 +85,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     SLICE_TOPIC_ARN: emulator.topicArn,
     ORDER_EVENTS_TOPIC_ARN: emulator.orderEventsTopicArn,
     ...(options.functionTimeoutMs ? { LOCAL_FUNCTION_TIMEOUT_MS: String(options.functionTimeoutMs) } : {}),
+    LOCAL_VISIBILITY_TIMEOUT_SECONDS: String(options.visibilityTimeoutSeconds ?? 60),
     THUMBNAIL_BUCKET: emulator.resources.thumbnailBucket,
     SLICE_QUEUE_URL: emulator.queueUrl,
     CONCURRENCY: String(options.concurrencyPerWorker ?? 2),

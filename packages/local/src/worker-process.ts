@@ -6,7 +6,13 @@
  */
 import { subscribe } from "node:diagnostics_channel";
 import type { ClientRequest } from "node:http";
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { randomUUID } from "node:crypto";
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { handler } from "@thumbs/worker/handler";
 import { localContext, snsEventFromSqsBody } from "./sns-event.js";
 import type { WorkerProcessMessage } from "./worker-pool.js";
@@ -15,6 +21,7 @@ const queueUrl = process.env.SLICE_QUEUE_URL;
 if (!queueUrl)
   throw new Error("Environment variable SLICE_QUEUE_URL is required (the local slice queue URL).");
 const timeoutMs = Number(process.env.LOCAL_FUNCTION_TIMEOUT_MS ?? 120_000);
+const visibilitySeconds = Number(process.env.LOCAL_VISIBILITY_TIMEOUT_SECONDS ?? 60);
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 let stopping = false;
 
@@ -63,10 +70,26 @@ async function poll(): Promise<void> {
     );
     for (const message of Messages) {
       const started = Date.now();
+      // Lambda never retries an invocation while it runs: keep the message invisible while this one
+      // does, so only a dead (or failed) invocation's message is delivered again.
+      const keepInvisible = setInterval(
+        () =>
+          void sqs
+            .send(
+              new ChangeMessageVisibilityCommand({
+                QueueUrl: queueUrl,
+                ReceiptHandle: message.ReceiptHandle,
+                VisibilityTimeout: visibilitySeconds,
+              }),
+            )
+            .catch(() => undefined),
+        (visibilitySeconds * 1000) / 3,
+      );
       try {
+        // A request id of its own per delivery, as Lambda gives each SNS delivery.
         const reports = await handler(
           snsEventFromSqsBody(message.Body ?? "{}"),
-          localContext("thumbs-worker", timeoutMs, message.MessageId ?? ""),
+          localContext("thumbs-worker", timeoutMs, `${message.MessageId ?? ""}/${randomUUID().slice(0, 8)}`),
         );
         await sqs.send(
           new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
@@ -87,6 +110,8 @@ async function poll(): Promise<void> {
           started,
           ended: Date.now(),
         });
+      } finally {
+        clearInterval(keepInvisible);
       }
     }
   }

@@ -4,6 +4,8 @@ import { type ItemState, type PlannedOrder, type SliceMessage, SliceRefusedError
  * A slice is worked on only when it matches its order's plan: the order is known, and every item names
  * an index of the plan and the very key planned for it. Anything else (a forged or stale message, an
  * order Redis no longer knows) is refused as a whole, loudly, and not retried: retrying cannot fix it.
+ * One exception: an index of the order whose plan entry is gone (part of the plan evicted) is not the
+ * message's fault; such items are returned, to be recorded as failed rather than left pending forever.
  */
 export function checkAgainstPlan(
   slice: SliceMessage,
@@ -18,7 +20,9 @@ export function checkAgainstPlan(
     );
   }
   const mismatch = slice.items.findIndex(
-    (item, i) => item.index >= order.total || states[i]?.plannedKey !== item.key,
+    (item, i) =>
+      item.index >= order.total ||
+      (states[i]?.plannedKey !== undefined && states[i]?.plannedKey !== item.key),
   );
   if (mismatch >= 0) {
     const item = slice.items[mismatch]!;

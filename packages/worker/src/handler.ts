@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -42,8 +43,9 @@ export async function handler(event: SNSEvent, context?: Context): Promise<Slice
       let report: SliceReport;
       try {
         const slice = parseContract(SliceMessageSchema, parseJson(record.Sns.Message), "slice message");
+        const owner = context?.awsRequestId || randomUUID();
         report = await resizeSlice(
-          { s3, sns, ledger, config, concurrency, ...(remainingMs ? { remainingMs } : {}) },
+          { s3, sns, ledger, config, concurrency, owner, ...(remainingMs ? { remainingMs } : {}) },
           slice,
         );
       } catch (error) {

@@ -4,6 +4,7 @@ export * from "./config.js";
 export * from "./errors.js";
 export * from "./fetch-original.js";
 export * from "./follow-up.js";
+export * from "./in-flight.js";
 export * from "./resize.js";
 export * from "./resize-slice.js";
 export * from "./check-plan.js";

@@ -3,7 +3,7 @@ import { fetchOriginal } from "./fetch-original.js";
 import { makeThumbnails } from "./resize.js";
 import type { ImageOutcome, WorkerDeps } from "./resize-slice.js";
 import { sniffImage } from "./sniff.js";
-import { storeThumbnails } from "./store-thumbnails.js";
+import { removeThumbnails, type StoreTarget, storeThumbnails } from "./store-thumbnails.js";
 
 /**
  * Time kept back from an image's deadline when the invocation's end bounds it: enough to record the
@@ -45,7 +45,7 @@ export async function processImage(
     return { outcome: { ...item, status: "handed-back", ms: 0 }, completed: false, counted: false };
   }
   invocation.started += 1;
-  await ledger.startImage(slice.orderId, item.index);
+  await ledger.startImage(slice.orderId, item.index, deps.owner);
   const started = performance.now();
   const budgetMs = config.imageTimeoutSeconds * 1000;
   const invocationMs = (deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) - RECORD_RESERVE_MS;
@@ -61,14 +61,7 @@ export async function processImage(
       timeoutSeconds: Math.max(1, Math.floor(leftMs / 1000)),
     });
     signal.throwIfAborted();
-    const target = {
-      bucket: config.thumbnailBucket,
-      prefix: config.thumbnailPrefix,
-      orderId: slice.orderId,
-      sourceKey: item.key,
-      format: order.output.format,
-    };
-    await storeThumbnails(s3, target, thumbnails, signal);
+    await storeThumbnails(s3, thumbnailTarget(config, slice, order, item), thumbnails, signal);
   } catch (error) {
     const elapsedMs = performance.now() - started;
     failure = classify(error, signal, { cutByInvocation: invocationMs < budgetMs, deadlineMs, elapsedMs });
@@ -82,7 +75,9 @@ export async function processImage(
       counted: false,
     };
   }
-  // Recording is outside the try on purpose: if Redis is unreachable the slice must fail and be redelivered.
+  // Recording is outside the try on purpose: if Redis (or S3, clearing a part-written image) is
+  // unreachable the slice must fail and be redelivered.
+  if (failure) await removeThumbnails(s3, thumbnailTarget(config, slice, order, item), order.output.sizes);
   const recorded = failure
     ? await ledger.recordFailed(slice.orderId, { ...item, sliceIndex: slice.sliceIndex, failure })
     : await ledger.recordDone(slice.orderId, item.index);
@@ -90,6 +85,22 @@ export async function processImage(
     ? { ...item, status: "failed", failureClass: failure.failureClass, ms }
     : { ...item, status: "done", ms };
   return { outcome, completed: recorded.completed, counted: recorded.counted };
+}
+
+/** Where one image's thumbnails go. */
+export function thumbnailTarget(
+  config: WorkerDeps["config"],
+  slice: SliceMessage,
+  order: PlannedOrder,
+  item: SliceItem,
+): StoreTarget {
+  return {
+    bucket: config.thumbnailBucket,
+    prefix: config.thumbnailPrefix,
+    orderId: slice.orderId,
+    sourceKey: item.key,
+    format: order.output.format,
+  };
 }
 
 function classify(

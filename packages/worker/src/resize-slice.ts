@@ -3,6 +3,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import {
   announceCompletion,
   ImageFailure,
+  type ItemState,
   type OrderLedger,
   type PlannedOrder,
   type SliceItem,
@@ -13,7 +14,9 @@ import { checkAgainstPlan } from "./check-plan.js";
 import type { WorkerConfig } from "./config.js";
 import { SliceError } from "./errors.js";
 import { followUpSlices, publishFollowUps } from "./follow-up.js";
-import { type InvocationState, type Processed, processImage } from "./process-image.js";
+import { awaitInFlight, holdLease, inFlightElsewhere } from "./in-flight.js";
+import { type InvocationState, type Processed, processImage, thumbnailTarget } from "./process-image.js";
+import { removeThumbnails } from "./store-thumbnails.js";
 
 export interface WorkerDeps {
   s3: S3Client;
@@ -24,6 +27,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Time left in this invocation (Lambda's context.getRemainingTimeInMillis); unbounded when absent. */
   remainingMs?: () => number;
+  /** Names this invocation (Lambda's request id): it holds a lease under it while it runs (in-flight.ts). */
+  owner: string;
 }
 
 export interface ImageOutcome extends SliceItem {
@@ -65,7 +70,9 @@ export const CRASH_LIMIT = 2;
  *
  * Images that earlier invocations died on are suspects: they run one at a time, after the rest, so a
  * poison image (one that kills the process) dies alone and takes no neighbour with it; after CRASH_LIMIT
- * such deaths it is recorded as Crashed and the rest of the slice goes on. Images not started when the
+ * such deaths it is recorded as Crashed and the rest of the slice goes on. A start counts as a death only
+ * once the invocation that made it has lost its lease (in-flight.ts): images another live invocation is
+ * on (a duplicate delivery) are waited for, not run twice or taken for crashed. Images not started when the
  * invocation nears its time limit are handed back through SNS. Only a failure to record (Redis down) or
  * to hand back fails the slice, which is then redelivered; a redelivery skips what is already done.
  */
@@ -76,25 +83,55 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
     slice.items.map((i) => i.index),
   );
   checkAgainstPlan(slice, order, states);
+  const releaseLease = await holdLease(deps.ledger, deps.owner);
+  try {
+    return await resizePlannedSlice(deps, slice, order, states, started);
+  } finally {
+    await releaseLease();
+  }
+}
 
+async function resizePlannedSlice(
+  deps: WorkerDeps,
+  slice: SliceMessage,
+  order: PlannedOrder,
+  states: ItemState[],
+  started: number,
+): Promise<SliceReport> {
   const invocation: InvocationState = { started: 0 };
   const run = (item: SliceItem) => processImage(deps, slice, order, item, invocation);
-  const processed: Processed[] = new Array(slice.items.length);
-  const fresh: number[] = [];
-  const suspects: number[] = [];
+  const outcomes = new Map<number, Processed>();
+  const fresh: SliceItem[] = [];
+  const suspects: Array<{ item: SliceItem; state: ItemState }> = [];
+  const elsewhere: SliceItem[] = [];
+  const busy = await inFlightElsewhere(deps.ledger, deps.owner, states);
   for (const [i, item] of slice.items.entries()) {
     const state = states[i]!;
-    if (state.done) processed[i] = unchanged({ ...item, status: "skipped", ms: 0 });
-    else if (state.unfinishedStarts >= CRASH_LIMIT)
-      processed[i] = await recordCrashed(deps, slice, item, state);
-    else (state.unfinishedStarts > 0 ? suspects : fresh).push(i);
+    if (state.done) outcomes.set(item.index, skipped(item));
+    else if (state.plannedKey === undefined)
+      outcomes.set(item.index, await recordPlanLost(deps, slice, item));
+    else if (busy[i]) elsewhere.push(item);
+    else if (state.unfinishedStarts > 0) suspects.push({ item, state });
+    else fresh.push(item);
   }
-  // Fresh images first, at full concurrency, so they are done before any suspect can kill the process;
-  // then each suspect alone.
+  // Fresh images first, at full concurrency, so they are done before any suspect can kill the process.
   const limit = pLimit(deps.concurrency);
-  const results = await Promise.all(fresh.map((i) => limit(() => run(slice.items[i]!))));
-  for (const [n, i] of fresh.entries()) processed[i] = results[n]!;
-  for (const i of suspects) processed[i] = await run(slice.items[i]!);
+  const done = await Promise.all(fresh.map((item) => limit(() => run(item))));
+  for (const [n, item] of fresh.entries()) outcomes.set(item.index, done[n]!);
+  // Images another invocation is on: wait for its outcome instead of running them twice at once.
+  const waited = await awaitInFlight(deps, slice.orderId, elsewhere);
+  for (const item of waited.settled) outcomes.set(item.index, skipped(item));
+  for (const item of waited.handedBack)
+    outcomes.set(item.index, unchanged({ ...item, status: "handed-back", ms: 0 }));
+  // Then each suspect alone; after CRASH_LIMIT deaths on it, an image is recorded Crashed instead.
+  for (const { item, state } of [...suspects, ...waited.abandoned]) {
+    const outcome =
+      state.unfinishedStarts >= CRASH_LIMIT
+        ? await recordCrashed(deps, slice, order, item, state)
+        : await run(item);
+    outcomes.set(item.index, outcome);
+  }
+  const processed = slice.items.map((item) => outcomes.get(item.index)!);
 
   const images = processed.map((p) => p.outcome);
   const withStatus = (status: ImageOutcome["status"]) => images.filter((i) => i.status === status);
@@ -120,10 +157,31 @@ export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promis
 }
 
 const unchanged = (outcome: ImageOutcome): Processed => ({ outcome, completed: false, counted: false });
+const skipped = (item: SliceItem): Processed => unchanged({ ...item, status: "skipped", ms: 0 });
+
+/** An image whose plan entry was lost (evicted): recorded failed, so the order does not wait forever. */
+async function recordPlanLost(deps: WorkerDeps, slice: SliceMessage, item: SliceItem): Promise<Processed> {
+  const failure = new ImageFailure(
+    "ProcessingFailed",
+    "The order's plan lost this image in Redis (evicted?), so it was not resized: re-send the order-completed " +
+      "event to plan the order again.",
+  );
+  const recorded = await deps.ledger.recordFailed(slice.orderId, {
+    ...item,
+    sliceIndex: slice.sliceIndex,
+    failure,
+  });
+  return {
+    outcome: { ...item, status: "failed", failureClass: "ProcessingFailed", ms: 0 },
+    completed: recorded.completed,
+    counted: recorded.counted,
+  };
+}
 
 async function recordCrashed(
   deps: WorkerDeps,
   slice: SliceMessage,
+  order: PlannedOrder,
   item: SliceItem,
   state: { unfinishedStarts: number },
 ): Promise<Processed> {
@@ -132,6 +190,8 @@ async function recordCrashed(
     `The worker died ${state.unfinishedStarts} times while resizing this image (out of memory, a crash in ` +
       "the decoder, or the function timeout), so it is not tried again automatically.",
   );
+  // A dead invocation may have stored thumbnails before it could record them: a failed image has none.
+  await removeThumbnails(deps.s3, thumbnailTarget(deps.config, slice, order, item), order.output.sizes);
   const recorded = await deps.ledger.recordFailed(slice.orderId, {
     ...item,
     sliceIndex: slice.sliceIndex,

@@ -1,4 +1,4 @@
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { classifyS3Error, type OutputFormat, thumbnailKey } from "@thumbs/core";
 import type { Thumbnail } from "./resize.js";
 
@@ -43,6 +43,34 @@ export async function storeThumbnails(
         throw classifyS3Error(error, "write");
       }
       return key;
+    }),
+  );
+}
+
+/**
+ * Deletes whatever thumbnails of one image exist (a part written before a failure, or by an invocation
+ * that died before recording done), so an image recorded as failed has no thumbnails: exactly one of
+ * the two outcomes. Deleting a key that is not there is not an error in S3.
+ */
+export async function removeThumbnails(
+  s3: S3Client,
+  target: StoreTarget,
+  sizes: readonly { name: string }[],
+): Promise<void> {
+  await Promise.all(
+    sizes.map(async (size) => {
+      const key = thumbnailKey({
+        prefix: target.prefix,
+        orderId: target.orderId,
+        size: size.name,
+        sourceKey: target.sourceKey,
+        format: target.format,
+      });
+      try {
+        await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: key }));
+      } catch (error) {
+        throw classifyS3Error(error, "write");
+      }
     }),
   );
 }

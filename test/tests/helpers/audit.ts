@@ -9,11 +9,11 @@ import { expect, vi } from "vitest";
  *
  * - the plan holds exactly the keys that were in the order when it was planned, each under one index;
  * - done ⇒ both thumbnails of that key are in S3, and there is no error record;
- * - failed ⇒ exactly one error record, naming that index and that key;
+ * - failed ⇒ exactly one error record, naming that index and that key, and no thumbnails;
  * - nothing is pending, and no image is both;
  * - the counters equal the bitmaps, and done + failed == total;
- * - the backend heard exactly one completion event (at least one when publishing was faulted), with
- *   the final counts;
+ * - the backend heard exactly one completion event (at least one when publishing was faulted), and
+ *   its last event (an update, when counts changed after completion) has the final counts;
  * - no thumbnail exists for a key outside the plan.
  */
 export async function auditOrder(
@@ -72,6 +72,8 @@ export async function auditOrder(
         message: string;
       } | null;
       expect(record, `${where} is failed, so it has an error record`).not.toBeNull();
+      for (const name of names)
+        expect(thumbnails.has(name), `${where} is failed, so ${name} is not in S3`).toBe(false);
       expect({ index: record!.index, key: record!.key }, `${where}'s record names itself`).toEqual({
         index: i,
         key,
@@ -90,16 +92,23 @@ export async function auditOrder(
   for (const name of thumbnails)
     expect(expectedThumbnails.has(name), `${name} belongs to a planned image`).toBe(true);
 
-  // The backend heard of it, with the final counts.
+  // The backend heard of it, with the final counts (the last event, when it may hear more than once).
+  const final = { orderId, total, done: done.length, failed: failed.length };
   const heard = await vi.waitFor(
     () => {
       const events = stack.orderEvents.events.filter((e) => e.orderId === orderId);
-      if (events.length === 0) throw new Error(`no completion event for ${orderId} yet`);
+      if (!events.some((e) => e.done === final.done && e.failed === final.failed)) {
+        throw new Error(
+          `no completion event for ${orderId} with ${JSON.stringify(final)} yet: ${JSON.stringify(events)}`,
+        );
+      }
       return events;
     },
     { timeout: 30_000, interval: 50 },
   );
-  if ((expected.events ?? "one") === "one") expect(heard, "exactly one completion event").toHaveLength(1);
-  expect(heard[0]).toMatchObject({ total, done: done.length, failed: failed.length });
+  const completions = heard.filter((e) => e.type === "order-thumbnails-completed");
+  if ((expected.events ?? "one") === "one")
+    expect(completions, "exactly one completion event").toHaveLength(1);
+  expect(heard.at(-1)).toMatchObject(final);
   return { done, failed };
 }
