@@ -3,25 +3,12 @@ import {
   awaitOrder,
   deleteKeys,
   type LocalStack,
-  samplePhotos,
   startAdminServer,
-  uploadOrder,
 } from "@thumbs/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditOrder } from "./helpers/audit.js";
+import { uploadNamed } from "./helpers/orders.js";
 import { testStack, uniqueOrderId } from "./helpers/stack.js";
-
-/** Small photos under the given names, uploaded under `orders/{orderId}/`; returns their keys. */
-async function upload(stack: LocalStack, orderId: string, names: readonly string[]): Promise<string[]> {
-  const photos = await samplePhotos(names.length, { seed: orderId, megapixels: 0.05 });
-  const uploads = names.map((name, i) => ({ name, data: photos[i]!.data }));
-  return uploadOrder(
-    stack.emulator.clients.s3,
-    stack.emulator.resources.sourceBucket,
-    `orders/${orderId}/`,
-    uploads,
-  );
-}
 
 describe("orders never get stuck: poison images, stalled S3, a wiped Redis", () => {
   let stack: LocalStack;
@@ -52,7 +39,7 @@ describe("orders never get stuck: poison images, stalled S3, a wiped Redis", () 
   it("records an image that kills its worker every time as Crashed, finishes its neighbours, and can retry it", async () => {
     // Prepare
     const orderId = uniqueOrderId("poison");
-    const keys = await upload(stack, orderId, [
+    const keys = await uploadNamed(stack, orderId, [
       "a 1.jpg",
       "b 2.jpg",
       "POISON 3.jpg",
@@ -87,7 +74,7 @@ describe("orders never get stuck: poison images, stalled S3, a wiped Redis", () 
   it("ends a stalled S3 read at the image's deadline as Transient, and the order completes", async () => {
     // Prepare: the proxy holds every request for this one original unanswered.
     const orderId = uniqueOrderId("stall");
-    const keys = await upload(stack, orderId, ["IMG 1.JPG", "IMG 2.JPG", "STALLED.JPG"]);
+    const keys = await uploadNamed(stack, orderId, ["IMG 1.JPG", "IMG 2.JPG", "STALLED.JPG"]);
     stack.faultProxy!.configure({ stallOn: "STALLED.JPG" });
 
     // Act
@@ -113,7 +100,7 @@ describe("orders never get stuck: poison images, stalled S3, a wiped Redis", () 
     // Prepare: one original stalls; the same event arrives three times, so its slice runs on three
     // workers at once, as duplicate deliveries would have it.
     const orderId = uniqueOrderId("overlap");
-    const keys = await upload(stack, orderId, ["one.jpg", "SLOWSTALL.jpg"]);
+    const keys = await uploadNamed(stack, orderId, ["one.jpg", "SLOWSTALL.jpg"]);
     stack.faultProxy!.configure({ stallOn: "SLOWSTALL" });
 
     // Act
@@ -138,7 +125,7 @@ describe("orders never get stuck: poison images, stalled S3, a wiped Redis", () 
   it("says an order's records may be lost when Redis lost them, and a re-sent event recovers it", async () => {
     // Prepare: an order whose records vanish, as in a restart without persistence.
     const orderId = uniqueOrderId("wiped");
-    const keys = await upload(stack, orderId, ["x.jpg", "y.jpg"]);
+    const keys = await uploadNamed(stack, orderId, ["x.jpg", "y.jpg"]);
     await emit(orderId);
     await awaitOrder(stack.ledger, orderId, { timeoutMs: 30_000 });
     await deleteKeys(stack.redis, `${stack.keyPrefix}{${orderId}}`);

@@ -1,23 +1,12 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { OrderConflictError } from "@thumbs/core";
-import { awaitOrder, type LocalStack, samplePhotos, uploadOrder } from "@thumbs/local";
+import { awaitOrder, type LocalStack, samplePhotos, } from "@thumbs/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditOrder } from "./helpers/audit.js";
 import { holdSlices } from "./helpers/hold.js";
+import { uploadNamed } from "./helpers/orders.js";
 import { testStack, uniqueOrderId } from "./helpers/stack.js";
-
-/** Small photos under the given names, uploaded under `orders/{orderId}/`; returns their keys. */
-async function upload(stack: LocalStack, orderId: string, names: readonly string[]): Promise<string[]> {
-  const photos = await samplePhotos(names.length, { seed: orderId, megapixels: 0.05 });
-  const uploads = names.map((name, i) => ({ name, data: photos[i]!.data }));
-  return uploadOrder(
-    stack.emulator.clients.s3,
-    stack.emulator.resources.sourceBucket,
-    `orders/${orderId}/`,
-    uploads,
-  );
-}
 
 const emit = (stack: LocalStack, orderId: string, extra: object = {}) =>
   stack.emitOrderCompleted({
@@ -51,7 +40,7 @@ describe("each image keeps its planned key from planning to record", () => {
       ...Array.from({ length: 15 }, (_, i) => `B-${String(i + 1).padStart(2, "0")}.jpg`),
       ...cameraNames(10),
     ];
-    const keys = await upload(stack, orderId, names);
+    const keys = await uploadNamed(stack, orderId, names);
 
     // Act
     await emit(stack, orderId);
@@ -65,7 +54,7 @@ describe("each image keeps its planned key from planning to record", () => {
   it("leaves out an upload that lands after planning, inside a slice's key range", async () => {
     // Prepare
     const orderId = uniqueOrderId("late");
-    const keys = await upload(stack, orderId, [
+    const keys = await uploadNamed(stack, orderId, [
       "IMG_0001.jpg",
       "IMG_0002.jpg",
       "IMG_0003.jpg",
@@ -76,7 +65,7 @@ describe("each image keeps its planned key from planning to record", () => {
     await emit(stack, orderId);
 
     // Act: a late file that sorts inside the first slice, before any slice is delivered.
-    await upload(stack, orderId, ["IMG_0002a.jpg"]);
+    await uploadNamed(stack, orderId, ["IMG_0002a.jpg"]);
     await hold.release();
     await awaitOrder(stack.ledger, orderId, { timeoutMs: 60_000 });
 
@@ -88,7 +77,7 @@ describe("each image keeps its planned key from planning to record", () => {
   it("records an original deleted after planning as NotFound under its own key", async () => {
     // Prepare
     const orderId = uniqueOrderId("deleted");
-    const keys = await upload(stack, orderId, cameraNames(6));
+    const keys = await uploadNamed(stack, orderId, cameraNames(6));
     const hold = holdSlices(stack);
     await emit(stack, orderId);
     const gone = keys[3]!;
@@ -110,7 +99,7 @@ describe("each image keeps its planned key from planning to record", () => {
   it("keeps a done image done when its original is deleted before a killed slice is redelivered", async () => {
     // Prepare
     const orderId = uniqueOrderId("kill-delete");
-    const keys = await upload(stack, orderId, cameraNames(8));
+    const keys = await uploadNamed(stack, orderId, cameraNames(8));
 
     // Act: kill a worker once some images are done, then delete an original that is done.
     await emit(stack, orderId);
@@ -136,7 +125,7 @@ describe("each image keeps its planned key from planning to record", () => {
     // one of its images is missing at first.
     const { orderEventsTopicName: topic, orderEventsQueueName: queue } = stack.emulator.resources;
     const orderId = uniqueOrderId("lost-event");
-    const keys = await upload(stack, orderId, ["one.jpg", "two.jpg", "three.jpg"]);
+    const keys = await uploadNamed(stack, orderId, ["one.jpg", "two.jpg", "three.jpg"]);
     const missing = `orders/${orderId}/four.jpg`;
     stack.emulator.server.deleteTopic(topic);
     try {
@@ -172,7 +161,7 @@ describe("each image keeps its planned key from planning to record", () => {
   it("refuses a second event with another output spec, and makes only the planned sizes", async () => {
     // Prepare
     const orderId = uniqueOrderId("spec");
-    const keys = await upload(stack, orderId, cameraNames(5));
+    const keys = await uploadNamed(stack, orderId, cameraNames(5));
     const hold = holdSlices(stack);
     await emit(stack, orderId);
 
@@ -192,7 +181,7 @@ describe("each image keeps its planned key from planning to record", () => {
   it("refuses malformed and forged slices without harming a worker, and notes them on the order", async () => {
     // Prepare: an order to forge against, and the worker processes as they are.
     const orderId = uniqueOrderId("forged");
-    const keys = await upload(stack, orderId, cameraNames(3));
+    const keys = await uploadNamed(stack, orderId, cameraNames(3));
     await emit(stack, orderId);
     await awaitOrder(stack.ledger, orderId, { timeoutMs: 30_000 });
     const pids = stack.workers.processes.map((p) => p.pid);
@@ -240,7 +229,7 @@ describe("each image keeps its planned key from planning to record", () => {
   it("records images failed when part of the plan is lost, and a re-sent event plans the order again", async () => {
     // Prepare: the plan's entries vanish (evicted) after the order was planned, before its slices run.
     const orderId = uniqueOrderId("plan-lost");
-    const keys = await upload(stack, orderId, cameraNames(5));
+    const keys = await uploadNamed(stack, orderId, cameraNames(5));
     const hold = holdSlices(stack);
     await emit(stack, orderId);
     await stack.redis.del(`${stack.keyPrefix}{${orderId}}:keys`);
@@ -262,7 +251,7 @@ describe("each image keeps its planned key from planning to record", () => {
   it("starts a re-planned order from nothing when only its meta was lost", async () => {
     // Prepare: a finished order loses its meta hash but keeps its bitmaps and records.
     const orderId = uniqueOrderId("meta-lost");
-    const keys = await upload(stack, orderId, cameraNames(4));
+    const keys = await uploadNamed(stack, orderId, cameraNames(4));
     await emit(stack, orderId);
     await awaitOrder(stack.ledger, orderId, { timeoutMs: 30_000 });
     await stack.redis.del(`${stack.keyPrefix}{${orderId}}:meta`);

@@ -1,7 +1,7 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import type { SliceMessage } from "@thumbs/core";
 import { awaitOrder, type LocalStack, listKeys, samplePhotos, uploadOrder } from "@thumbs/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SliceMessage } from "@thumbs/core";
 import { capturePublishBatches } from "./helpers/capture.js";
 import { testStack, uniqueOrderId } from "./helpers/stack.js";
 
