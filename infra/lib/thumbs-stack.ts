@@ -173,7 +173,13 @@ export class ThumbsStack extends Stack {
       serviceName: DEAD_LETTERS_SERVICE,
       memorySize: 256,
       timeout: DEAD_LETTERS_TIMEOUT,
-      environment: { ...redisEnv, ORDER_EVENTS_TOPIC_ARN: orderEventsTopic.topicArn },
+      environment: {
+        ...redisEnv,
+        ORDER_EVENTS_TOPIC_ARN: orderEventsTopic.topicArn,
+        // A settled image's part-written thumbnails are removed: a failed image has none.
+        THUMBNAIL_BUCKET: storage.thumbnails.bucketName,
+        THUMBNAIL_PREFIX: config.thumbnailPrefix,
+      },
     });
     for (const queue of [workerFailures, sliceDeliveryDlq]) {
       deadLetters.fn.addEventSource(
@@ -191,6 +197,7 @@ export class ThumbsStack extends Stack {
       );
     }
     allowPublish(deadLetters.role, orderEventsTopic);
+    allowDeleteObjects(deadLetters.role, storage.thumbnails, config.thumbnailPrefix);
 
     const errorConsumer = new PipelineFunction(this, "ErrorConsumer", {
       ...shared,

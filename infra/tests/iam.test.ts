@@ -148,12 +148,13 @@ describe("least privilege per function", () => {
     ]);
   });
 
-  it("lets the dead-letter consumer drain its queues and announce completed orders, and nothing more", () => {
+  it("lets the dead-letter consumer drain its queues, clear failed images' thumbnails and announce, and nothing more", () => {
     // Act
     const actions = pipelineActions("DeadLetters");
 
-    // Assess: no S3 at all, and SQS only to consume.
+    // Assess: S3 only to delete (under the thumbnail prefix), and SQS only to consume.
     expect(actions).toEqual([
+      "s3:DeleteObject",
       "secretsmanager:GetSecretValue",
       "sns:Publish",
       "sqs:ChangeMessageVisibility",

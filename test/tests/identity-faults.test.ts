@@ -1,10 +1,4 @@
-import {
-  type AdminServer,
-  awaitOrder,
-  deleteKeys,
-  type LocalStack,
-  startAdminServer,
-} from "@thumbs/local";
+import { type AdminServer, awaitOrder, deleteKeys, type LocalStack, startAdminServer } from "@thumbs/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditOrder } from "./helpers/audit.js";
 import { uploadNamed } from "./helpers/orders.js";

@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { OrderConflictError } from "@thumbs/core";
-import { awaitOrder, type LocalStack, samplePhotos, } from "@thumbs/local";
+import { awaitOrder, type LocalStack, samplePhotos } from "@thumbs/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditOrder } from "./helpers/audit.js";
 import { holdSlices } from "./helpers/hold.js";

@@ -244,8 +244,22 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     // Assess
     expect([first, second]).toEqual([1, 2]);
     expect(state.items).toEqual([
-      { plannedKey: "k0", done: true, failed: false, unfinishedStarts: 0, lastStartBy: undefined },
-      { plannedKey: "k1", done: false, failed: false, unfinishedStarts: 0, lastStartBy: undefined },
+      {
+        plannedKey: "k0",
+        done: true,
+        failed: false,
+        failureClass: undefined,
+        unfinishedStarts: 0,
+        lastStartBy: undefined,
+      },
+      {
+        plannedKey: "k1",
+        done: false,
+        failed: false,
+        failureClass: undefined,
+        unfinishedStarts: 0,
+        lastStartBy: undefined,
+      },
     ]);
   });
 

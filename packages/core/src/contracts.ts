@@ -111,6 +111,8 @@ export const SliceMessageSchema = z
     items: z.array(SliceItemSchema).min(1).max(MAX_SLICE_ITEMS),
     /** How many times these images were already tried and deferred as Transient. */
     attempt: z.number().int().min(0).max(100).default(0),
+    /** An admin's retry: re-runs failed images, even those recorded Crashed (see resize-slice.ts). */
+    retry: z.literal(true).optional(),
   })
   .strict()
   .refine((m) => new Set(m.items.map((i) => i.index)).size === m.items.length, {

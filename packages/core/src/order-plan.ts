@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { type OutputSpec, OutputSpecSchema, type SliceItem } from "./contracts.js";
+import type { FailureClass } from "./failure.js";
 import type { OrderKeys } from "./redis-layout.js";
 
 /**
@@ -81,6 +82,8 @@ export interface ItemState {
   done: boolean;
   /** Has an error record. */
   failed: boolean;
+  /** The class of its error record, when it has one. */
+  failureClass: FailureClass | undefined;
   /**
    * Times the image was started without an outcome: each is an invocation that died while on it, or
    * one still working on it (see `lastStartBy`).
@@ -100,6 +103,7 @@ export async function readSliceState(
   const pipeline = redis.pipeline();
   pipeline.hmget(keys.keys, ...fields);
   pipeline.hmget(keys.attempts, ...fields.flatMap((f) => [f, `${f}:by`]));
+  pipeline.hmget(keys.errors, ...fields);
   for (const i of indices) pipeline.getbit(keys.done, i).getbit(keys.failed, i);
   const [order, results] = await Promise.all([readPlannedOrder(redis, keys), pipeline.exec()]);
   const values = (results ?? []).map(([error, value]) => {
@@ -108,14 +112,16 @@ export async function readSliceState(
   });
   const planned = values[0] as Array<string | null>;
   const attempts = values[1] as Array<string | null>;
+  const records = values[2] as Array<string | null>;
   return {
     order,
     items: indices.map((_, i) => ({
       plannedKey: planned[i] ?? undefined,
       unfinishedStarts: Number(attempts[2 * i] ?? 0),
       lastStartBy: attempts[2 * i + 1] ?? undefined,
-      done: values[2 + 2 * i] === 1,
-      failed: values[3 + 2 * i] === 1,
+      done: values[3 + 2 * i] === 1,
+      failed: values[4 + 2 * i] === 1,
+      failureClass: records[i] ? (JSON.parse(records[i]!) as { class: FailureClass }).class : undefined,
     })),
   };
 }

@@ -41,5 +41,5 @@ function retrySlices(
   const cutter = new SliceCutter(orderId, sliceSize, plannedSlices);
   const slices = records.flatMap((r) => cutter.add({ index: r.index, key: r.key }) ?? []);
   const last = cutter.flush();
-  return last ? [...slices, last] : slices;
+  return (last ? [...slices, last] : slices).map((slice) => ({ ...slice, retry: true as const }));
 }

@@ -1,3 +1,4 @@
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import {
   DeleteMessageCommand,
@@ -14,6 +15,8 @@ export interface DeadLetterConsumerDeps {
   queueUrl: string;
   ledger: OrderLedger;
   sns: SNSClient;
+  s3: S3Client;
+  thumbnails: { bucket: string; prefix: string };
   orderEventsTopicArn: string | undefined;
 }
 

@@ -107,6 +107,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     queueUrl: emulator.deadLetterQueueUrl,
     ledger,
     sns,
+    s3,
+    thumbnails: { bucket: emulator.resources.thumbnailBucket, prefix: "" },
     orderEventsTopicArn: emulator.orderEventsTopicArn,
   });
 

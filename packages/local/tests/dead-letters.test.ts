@@ -79,9 +79,18 @@ describe("the local dead-letter consumer", () => {
     const ledger = {
       sliceState: () => Promise.reject(new Error("Connection is closed.")),
     } as unknown as OrderLedger;
-    const { sqs, sns } = emulator.clients;
+    const { sqs, sns, s3 } = emulator.clients;
     const queueUrl = emulator.deadLetterQueueUrl;
-    consumer = startDeadLetterConsumer({ sqs, sns, ledger, queueUrl, orderEventsTopicArn: undefined });
+    const thumbnails = { bucket: emulator.resources.thumbnailBucket, prefix: "" };
+    consumer = startDeadLetterConsumer({
+      sqs,
+      sns,
+      s3,
+      thumbnails,
+      ledger,
+      queueUrl,
+      orderEventsTopicArn: undefined,
+    });
     const slice = { version: 2, orderId: "down-1", sliceIndex: 0, items: [{ index: 0, key: "a.jpg" }] };
 
     // Act

@@ -60,12 +60,26 @@ export const defaultHandbackMarginSeconds = (imageTimeoutSeconds: number): numbe
 
 export interface DeadLetterConfig {
   redis: RedisSettings;
+  /** Where thumbnails go: a settled image's part-written thumbnails are removed. */
+  thumbnails: { bucket: string; prefix: string };
   /** Where the order-thumbnails-completed event goes when settling a slice completes the order. */
   orderEventsTopicArn: string | undefined;
 }
 
-/** The dead-letter consumer's configuration: Redis and the order-events topic, nothing else. */
+/** The dead-letter consumer's configuration: Redis, the thumbnails' place and the order-events topic. */
 export function loadDeadLetterConfig(env: Env = process.env): DeadLetterConfig {
-  const e = readEnv({ ...redisEnvShape, ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional() }, env);
-  return { redis: redisSettings(e), orderEventsTopicArn: e.ORDER_EVENTS_TOPIC_ARN };
+  const e = readEnv(
+    {
+      ...redisEnvShape,
+      THUMBNAIL_BUCKET: thumbnailEnvShape.THUMBNAIL_BUCKET,
+      THUMBNAIL_PREFIX: thumbnailEnvShape.THUMBNAIL_PREFIX,
+      ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional(),
+    },
+    env,
+  );
+  return {
+    redis: redisSettings(e),
+    thumbnails: { bucket: e.THUMBNAIL_BUCKET, prefix: e.THUMBNAIL_PREFIX },
+    orderEventsTopicArn: e.ORDER_EVENTS_TOPIC_ARN,
+  };
 }

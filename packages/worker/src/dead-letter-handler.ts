@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { connectRedis, ContractError, OrderLedger } from "@thumbs/core";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
@@ -10,6 +11,7 @@ import { deadSlicesFromMessage, settleDeadSlice } from "./dead-slice.js";
 // Cold start: config validated, clients created once and reused by every invocation.
 const config = loadDeadLetterConfig();
 const sns = new SNSClient({});
+const s3 = new S3Client({});
 const redis = await connectRedis(config.redis);
 const ledger = new OrderLedger(redis, {
   keyPrefix: config.redis.keyPrefix,
@@ -39,7 +41,7 @@ async function settleRecord(record: SQSRecord): Promise<void> {
   }
   for (const entry of dead) {
     const report = await settleDeadSlice(
-      { ledger, sns, orderEventsTopicArn: config.orderEventsTopicArn },
+      { ledger, sns, s3, thumbnails: config.thumbnails, orderEventsTopicArn: config.orderEventsTopicArn },
       entry,
     );
     logger.warn("dead slice settled", { ...report, lastError: entry.lastError });

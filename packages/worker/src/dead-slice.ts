@@ -1,3 +1,4 @@
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import {
   announceCompletion,
@@ -9,6 +10,7 @@ import {
   SliceMessageSchema,
 } from "@thumbs/core";
 import { z } from "zod";
+import { removeThumbnails } from "./store-thumbnails.js";
 
 /** A slice that failed every delivery, and why its last attempt failed. */
 export interface DeadSlice {
@@ -78,7 +80,13 @@ export interface SettleReport {
  * it. Images that already have an outcome keep it. Idempotent: settling twice records nothing new.
  */
 export async function settleDeadSlice(
-  deps: { ledger: OrderLedger; sns: SNSClient; orderEventsTopicArn: string | undefined },
+  deps: {
+    ledger: OrderLedger;
+    sns: SNSClient;
+    s3: S3Client;
+    thumbnails: { bucket: string; prefix: string };
+    orderEventsTopicArn: string | undefined;
+  },
   { slice, lastError }: DeadSlice,
 ): Promise<SettleReport> {
   const report = { orderId: slice.orderId, sliceIndex: slice.sliceIndex, recorded: 0, announced: false };
@@ -94,6 +102,14 @@ export async function settleDeadSlice(
   for (const [i, item] of slice.items.entries()) {
     const state = items[i]!;
     if (state.done || state.failed || item.index >= order.total || state.plannedKey !== item.key) continue;
+    // An invocation that died after storing may have left thumbnails: a failed image has none.
+    const target = {
+      ...deps.thumbnails,
+      orderId: slice.orderId,
+      sourceKey: item.key,
+      format: order.output.format,
+    };
+    await removeThumbnails(deps.s3, target, order.output.sizes);
     const recorded = await deps.ledger.recordFailed(slice.orderId, {
       ...item,
       sliceIndex: slice.sliceIndex,

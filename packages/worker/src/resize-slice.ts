@@ -108,6 +108,8 @@ async function resizePlannedSlice(
   for (const [i, item] of slice.items.entries()) {
     const state = states[i]!;
     if (state.done) outcomes.set(item.index, skipped(item));
+    // A redelivery does not run a Crashed image again (it would kill this invocation too); an admin retry does.
+    else if (state.failureClass === "Crashed" && !slice.retry) outcomes.set(item.index, skipped(item));
     else if (state.plannedKey === undefined)
       outcomes.set(item.index, await recordPlanLost(deps, slice, item));
     else if (busy[i]) elsewhere.push(item);
