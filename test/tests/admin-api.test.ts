@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import {
   type AdminServer,
@@ -11,6 +12,29 @@ import {
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slicesReported, testStack, uniqueOrderId } from "./helpers/stack.js";
+
+/**
+ * Writes `data` (a request head, perhaps part of a body) on a fresh connection to `url`, then nothing
+ * more, and returns what the server sent by the time it closed the connection; rejects if it is still
+ * open after `withinMs` (a bound, not a wait).
+ */
+function rawExchange(url: string, data: string, withinMs = 3_000): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const socket = connect(Number(port), hostname, () => socket.write(data));
+    const bound = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`The server still held the connection open after ${withinMs} ms; got: ${text}`));
+    }, withinMs);
+    socket.setEncoding("latin1").on("data", (chunk: string) => (text += chunk));
+    socket.on("error", () => {});
+    socket.once("close", () => {
+      clearTimeout(bound);
+      resolve(text);
+    });
+  });
+}
 
 describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", () => {
   let stack: LocalStack;
@@ -203,5 +227,64 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     expect(first.status).toBe(200);
     expect(first.headers.get("content-type")).toBe("image/jpeg");
     expect((await call(`/orders/${orderId}/images/small/..%2F..%2Fsecret`)).status).toBe(400);
+  });
+
+  it.each([
+    ["GET", "/orders/%"],
+    ["GET", "/orders/a%zz/errors"],
+    ["GET", "/orders/%E0%A4%A"],
+    ["GET", "/orders/{id}/images/small/a%zz.jpg"],
+  ])("answers 400, not 500, to %s %s: not valid percent-encoding", async (method, path) => {
+    // Act
+    const response = await call(path.replace("{id}", orderId), { method });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatch(/is not valid percent-encoding/);
+  });
+
+  it.each(["0x3", "3.0", "03", "1e0"])(
+    "refuses image index %s to dismiss: plain digits only",
+    async (raw) => {
+      // Act
+      const response = await call(`/orders/${orderId}/errors/${raw}/dismiss`, { method: "POST" });
+
+      // Assess
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatch(/image index: .*expected a whole number/);
+    },
+  );
+
+  it("answers 413 naming the limit to a body over 1 MiB, anonymous or not, closing each connection", async () => {
+    // Prepare
+    const body = JSON.stringify({ indices: [0], padding: "x".repeat(1024 * 1024) });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${admin.url}/api/orders/${orderId}/retry`, { method: "POST", headers, body });
+
+    // Act
+    const authorized = await post({ authorization: `Bearer ${admin.token}` });
+    const anonymous = await post({});
+    const next = await call(`/orders/${orderId}`);
+
+    // Assess
+    expect([authorized.status, anonymous.status]).toEqual([413, 413]);
+    expect([authorized.headers.get("connection"), anonymous.headers.get("connection")]).toEqual([
+      "close",
+      "close",
+    ]);
+    expect(((await authorized.json()) as { error: string }).error).toMatch(/too large.*1 MiB/);
+    expect(next.status).toBe(200);
+  });
+
+  it("checks the token before reading any body: an anonymous POST that stalls gets 401 at once", async () => {
+    // Act: declares 1000 bytes, sends one, then nothing.
+    const answer = await rawExchange(
+      admin.url,
+      `POST /api/orders/${orderId}/retry HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 1000\r\n\r\n{`,
+    );
+
+    // Assess
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer).toMatch(/^connection: close\r$/im);
   });
 });

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,6 +76,40 @@ describe("pnpm dashboard (the signing proxy's CLI)", () => {
     );
     expect(page.status).toBe(200);
     expect(unsigned.status).toBe(401);
+    expect(await exited).toBe(0);
+  });
+
+  it("says it could not reach the API only when nothing answers, and refuses an oversized body itself", async () => {
+    // Prepare: an API address where nothing listens (a port that was free a moment ago).
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, "127.0.0.1", resolve));
+    const deadApi = `http://127.0.0.1:${(gone.address() as AddressInfo).port}/`;
+    await new Promise((resolve) => gone.close(resolve));
+    const { child, output } = run(
+      ["--api", deadApi, "--region", "eu-west-1"],
+      environment({ AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "example-secret" }),
+    );
+    const exited = exitCode(child);
+    await expect.poll(output, { timeout: 10_000 }).toMatch(/Dashboard: \S+#token=/);
+    const url = new URL(/Dashboard: (\S+)/.exec(output())![1]!);
+    const authorization = `Bearer ${url.hash.slice("#token=".length)}`;
+
+    // Act
+    const down = await fetch(new URL("/api/orders", url), { headers: { authorization } });
+    const oversized = await fetch(new URL("/api/orders/A-1/retry", url), {
+      method: "POST",
+      headers: { authorization },
+      body: "x".repeat(1024 * 1024 + 1),
+    });
+    child.kill("SIGINT");
+
+    // Assess
+    expect(down.status).toBe(502);
+    expect(((await down.json()) as { error: string }).error).toMatch(
+      /^Could not reach the admin API at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+    );
+    expect(oversized.status).toBe(413);
+    expect(((await oversized.json()) as { error: string }).error).toMatch(/1 MiB/);
     expect(await exited).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBody } from "../src/http-server.js";
 import { regionOfApiUrl } from "../src/sign-request.js";
 import { createSigningProxy } from "../src/signing-proxy.js";
+import { exchange, head } from "./raw-http.js";
 
 /**
  * The dashboard's signing proxy against a stand-in for API Gateway: a real HTTP server that checks
@@ -82,8 +83,16 @@ let proxy: Server;
 let base: string;
 let upstreamPort: number;
 
+/** `/prod/status/{code}`: the stand-in answers with that status; a 413 before reading the body, as the API does. */
+const answerWithStatus = (path: string) => /^\/prod\/status\/(\d{3})$/.exec(path)?.[1];
+
 beforeAll(async () => {
   upstream = createServer(async (req, res) => {
+    if (answerWithStatus(req.url ?? "") === "413") {
+      return void res
+        .writeHead(413, { "content-type": "application/json", connection: "close" })
+        .end(JSON.stringify({ error: "Request body too large: the API's own answer" }));
+    }
     const body = await readBody(req);
     const [path, search = ""] = (req.url ?? "/").split("?");
     seen.push({
@@ -95,6 +104,12 @@ beforeAll(async () => {
       signatureValid: await verifySignature(req, body),
     });
     if (path === "/prod/forbidden") return void res.writeHead(403).end('{"message":"Forbidden"}');
+    const status = answerWithStatus(path!);
+    if (status) {
+      return void res
+        .writeHead(Number(status), { "content-type": "application/json" })
+        .end(JSON.stringify({ error: `the API's own ${status}` }));
+    }
     if (path!.includes("/thumbnails/")) {
       return void res
         .writeHead(200, {
@@ -123,6 +138,12 @@ afterAll(async () => {
 });
 
 const authorized = { authorization: `Bearer ${TOKEN}` };
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return (server.address() as AddressInfo).port;
+}
+const close = (server: Server) => new Promise((resolve) => server.close(resolve));
 const last = () => seen.at(-1)!;
 
 describe("createSigningProxy", () => {
@@ -270,9 +291,9 @@ describe("createSigningProxy", () => {
     expect(await response.text()).toMatch(/<script[^>]+app\.js/);
   });
 
-  it("answers 502 with the reason when the API cannot be reached", async () => {
+  it("answers 502 naming the credentials when they cannot sign, without claiming the API is unreachable", async () => {
     // Prepare
-    const dead = createSigningProxy({
+    const unsigned = createSigningProxy({
       api: new URL(`http://127.0.0.1:${upstreamPort}/`),
       region: REGION,
       credentials: async () => {
@@ -280,17 +301,100 @@ describe("createSigningProxy", () => {
       },
       token: TOKEN,
     });
-    await new Promise<void>((resolve) => dead.listen(0, "127.0.0.1", resolve));
+    const port = await listen(unsigned);
 
     // Act
-    const response = await fetch(`http://127.0.0.1:${(dead.address() as AddressInfo).port}/api/orders`, {
-      headers: authorized,
-    });
-    await new Promise((resolve) => dead.close(resolve));
+    const response = await fetch(`http://127.0.0.1:${port}/api/orders`, { headers: authorized });
+    await close(unsigned);
 
     // Assess
     expect(response.status).toBe(502);
-    expect(((await response.json()) as { error: string }).error).toMatch(/aws sso login/);
+    const { error } = (await response.json()) as { error: string };
+    expect(error).toMatch(/Could not sign .*AWS credentials.*aws sso login/);
+    expect(error).not.toMatch(/Could not reach/);
+  });
+
+  it("answers 502 'Could not reach the admin API' when nothing listens at the API's address", async () => {
+    // Prepare: a port that was free a moment ago.
+    const gone = createServer();
+    const deadPort = await listen(gone);
+    await close(gone);
+    const unreachable = createSigningProxy({
+      api: new URL(`http://127.0.0.1:${deadPort}/prod/`),
+      region: REGION,
+      credentials: async () => CREDENTIALS,
+      token: TOKEN,
+    });
+    const port = await listen(unreachable);
+
+    // Act
+    const response = await fetch(`http://127.0.0.1:${port}/api/orders`, { headers: authorized });
+    await close(unreachable);
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { error: string }).error).toMatch(
+      /^Could not reach the admin API at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+    );
+  });
+
+  it.each([404, 409, 500, 503])("passes the API's own %i through, with its error", async (status) => {
+    // Act
+    const response = await fetch(`${base}/api/status/${status}`, {
+      method: "POST",
+      headers: authorized,
+      body: "{}",
+    });
+
+    // Assess
+    expect(response.status).toBe(status);
+    expect(await response.json()).toEqual({ error: `the API's own ${status}` });
+  });
+
+  it("passes the API's own 413 through, when the API refuses a body the proxy accepted", async () => {
+    // Act: within the proxy's limit; the stand-in answers before reading it and closes.
+    const response = await fetch(`${base}/api/status/413`, {
+      method: "POST",
+      headers: authorized,
+      body: "x".repeat(512 * 1024),
+    });
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: "Request body too large: the API's own answer" });
+  });
+
+  it("answers 413 naming the limit to a body over 1 MiB, without signing or sending it", async () => {
+    // Prepare
+    const before = seen.length;
+
+    // Act
+    const response = await fetch(`${base}/api/orders/A-1/retry`, {
+      method: "POST",
+      headers: authorized,
+      body: "x".repeat(1024 * 1024 + 1),
+    });
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(response.headers.get("connection")).toBe("close");
+    expect(((await response.json()) as { error: string }).error).toMatch(/too large.*1 MiB/);
+    expect(seen.length).toBe(before);
+  });
+
+  it("answers 401 at once to a POST without the token that stalls its body, and closes the connection", async () => {
+    // Prepare
+    const port = Number(new URL(base).port);
+
+    // Act: declares 1000 bytes, sends one, then nothing.
+    const answer = await exchange(
+      port,
+      `${head("POST /api/orders/A-1/retry HTTP/1.1", { host: `127.0.0.1:${port}`, "content-length": 1000 })}{`,
+    );
+
+    // Assess
+    expect(answer.statuses).toEqual([401]);
+    expect(answer.text).toMatch(/^connection: close\r$/im);
   });
 });
 
