@@ -27,6 +27,16 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
 });
 
 /**
+ * The stage's throttling, a token bucket for the whole API (infra/README.md, "Admin API throttling").
+ * A dashboard keeps at most 6 thumbnail requests in flight (its queue) plus a few JSON calls, ~10 at
+ * once; stored thumbnails come from S3 by presigned URL and cost none. A burst of 100 lets ~10
+ * dashboards open an order at the same instant without a 429; 50 a second lets one dashboard that
+ * falls back to the API for every tile (6 in flight, ~0.1 s each) run near full speed. Both stay far
+ * below what Redis (one connection per warm function) and the account's Lambda concurrency take.
+ */
+export const ADMIN_API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+/**
  * The admin API (error-consumer) behind an HTTP API. Every route, the catch-all included, requires
  * IAM (SigV4) authorization: API Gateway rejects an unsigned or unauthorized request before the
  * function runs. Callers need execute-api:Invoke on the API (README shows awscurl).
@@ -52,8 +62,7 @@ export class AdminApi extends Construct {
     this.stage = this.api.addStage("Stage", {
       stageName: "$default",
       autoDeploy: true,
-      // An admin API: a handful of people, never a burst worth a Redis storm.
-      throttle: { rateLimit: 20, burstLimit: 40 },
+      throttle: ADMIN_API_THROTTLE,
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),

@@ -37,6 +37,15 @@ export const ORDER_COMPLETED = "order-completed";
 export const DEAD_LETTERS_SERVICE = "thumbs-dead-letters";
 /** Settling a slice is a few Redis round trips per message; a minute covers a slow Redis failover. */
 const DEAD_LETTERS_TIMEOUT = Duration.seconds(60);
+/**
+ * The admin API function's timeout: API Gateway gives up on an integration after 30 s (a bare 503),
+ * so the function must answer before that, with the on-demand thumbnail deadline below its own.
+ */
+export const ERROR_CONSUMER_TIMEOUT_SECONDS = 25;
+/** The whole deadline of a thumbnail made on demand (fetch, decode, store); the worker allows 30 s. */
+export const ON_DEMAND_TIMEOUT_SECONDS = 20;
+/** Lifetime of the presigned thumbnail URLs the image listing returns to the dashboard. */
+export const THUMBNAIL_URL_SECONDS = 600;
 
 export interface ThumbsStackProps extends StackProps {
   config: ThumbsConfig;
@@ -206,16 +215,21 @@ export class ThumbsStack extends Stack {
       serviceName: "thumbs-error-consumer",
       // Makes a missing thumbnail on demand with sharp: one image at a time, so ~half a vCPU is plenty.
       memorySize: 1024,
-      timeout: Duration.seconds(30),
+      // Under API Gateway's 30 s integration limit, and the on-demand deadline under this, so a slow
+      // image is answered with its class (503 Transient, 422 TooLarge) instead of a bare 503.
+      timeout: Duration.seconds(ERROR_CONSUMER_TIMEOUT_SECONDS),
       // No API_TOKEN: on AWS the HTTP API authorizes every request with IAM before this runs.
       environment: {
         ...redisEnv,
         SLICE_TOPIC_ARN: sliceTopic.topicArn,
         THUMBNAIL_BUCKET: storage.thumbnails.bucketName,
         THUMBNAIL_PREFIX: config.thumbnailPrefix,
+        ON_DEMAND_TIMEOUT_SECONDS: String(ON_DEMAND_TIMEOUT_SECONDS),
+        THUMBNAIL_URL_SECONDS: String(THUMBNAIL_URL_SECONDS),
       },
     });
-    // Retries publish slices; the thumbnail grid lists and reads thumbnails; thumbnails on demand read
+    // Retries publish slices; the thumbnail grid lists thumbnails and presigns GET URLs for them (the
+    // browser's read is then authorized by this role's s3:GetObject); thumbnails on demand read
     // originals and write thumbnails, exactly as the worker does.
     allowPublish(errorConsumer.role, sliceTopic);
     allowListBucket(errorConsumer.role, storage.thumbnails);

@@ -1,6 +1,7 @@
 import { REQUIRED_OUTPUTS } from "@thumbs/load-test/stack-outputs";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
+import { API_GATEWAY_TIMEOUT_SECONDS } from "../../packages/error-consumer/src/config.js";
 import { DEFAULT_WORKER_MEMORY_MB } from "../lib/config.js";
 import { handlerEntry } from "../lib/paths.js";
 import type { PipelineFunction } from "../lib/pipeline-function.js";
@@ -13,6 +14,8 @@ const { stack, template } = synth();
 const fnId = (name: string) => logicalId(template, "AWS::Lambda::Function", `${name}Function`);
 const fnProps = (name: string) =>
   resourcesOfType(template, "AWS::Lambda::Function")[fnId(name)]!.Properties as Record<string, unknown>;
+/** API Gateway's maximum integration timeout for an HTTP API (a hard limit, not a setting here). */
+const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 30;
 const env = (name: string) => (fnProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
 
 describe("functions", () => {
@@ -95,6 +98,25 @@ describe("functions", () => {
     }
     expect(worker.CONCURRENCY).toBeUndefined();
     expect(env("ErrorConsumer").API_TOKEN).toBeUndefined();
+  });
+});
+
+describe("the admin API function", () => {
+  it("answers before API Gateway's 30 s integration limit, and makes a thumbnail on demand within less", () => {
+    // Act
+    const timeout = fnProps("ErrorConsumer").Timeout as number;
+    const vars = env("ErrorConsumer");
+
+    // Assess: past 30 s API Gateway answers a bare 503 whatever the function would have said; the
+    // on-demand deadline (fetch, decode, store) leaves the function time to answer with the class.
+    expect(timeout).toBeLessThan(API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS);
+    expect(timeout).toBe(25);
+    const onDemand = Number(vars.ON_DEMAND_TIMEOUT_SECONDS);
+    expect(onDemand).toBe(20);
+    expect(onDemand).toBeLessThanOrEqual(timeout - 5);
+    // Stored thumbnails are read by the browser through presigned URLs, signed for 10 minutes.
+    expect(vars.THUMBNAIL_URL_SECONDS).toBe("600");
+    expect(API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS).toBe(API_GATEWAY_TIMEOUT_SECONDS);
   });
 });
 

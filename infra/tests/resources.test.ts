@@ -1,5 +1,7 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
+import { DEFAULTS } from "../../packages/error-consumer/dashboard/request-queue.js";
+import { ADMIN_API_THROTTLE } from "../lib/admin-api.js";
 import { REDIS_PORT } from "../lib/redis.js";
 import { logicalId, resourcesOfType, synth } from "./synth.js";
 
@@ -138,6 +140,17 @@ describe("admin API", () => {
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp("userArn") },
     });
     template.resourceCountIs("AWS::Lambda::Url", 0);
+  });
+
+  it("throttles the stage at 50 requests a second with a burst of 100, above one dashboard's queue", () => {
+    // Assess: the values infra/README.md reasons about ("Admin API throttling"). A dashboard keeps at
+    // most 6 thumbnail requests in flight (dashboard/request-queue.js) plus a few JSON calls.
+    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    expect(ADMIN_API_THROTTLE.burstLimit).toBeGreaterThanOrEqual(10 * DEFAULTS.concurrency);
+    expect(ADMIN_API_THROTTLE.rateLimit).toBeLessThanOrEqual(ADMIN_API_THROTTLE.burstLimit);
   });
 });
 

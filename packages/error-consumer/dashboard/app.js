@@ -2,8 +2,12 @@
 // their class and message, Retry and Dismiss. Plain DOM, no build step, so it can be served from any
 // static host. Data is only ever set as text or attributes, never as HTML.
 
+import { createRequestQueue, QueueCleared } from "./request-queue.js";
+
 const params = new URLSearchParams(location.search);
-const API = (params.get("api") ?? `${location.origin}/api`).replace(/\/$/, "");
+// Only ever this page's own origin: the bearer token goes with every API call, so no URL parameter may
+// point the calls elsewhere. Against a deployed stack the signing proxy (`pnpm dashboard`) serves both.
+const API = `${location.origin}/api`;
 const POLL_MS = 1500;
 // Thumbnails listed per request (the API's maximum); `?page-size=` is for tests and debugging.
 const PAGE_SIZE = Number(params.get("page-size")) || 1000;
@@ -19,6 +23,8 @@ const app = document.getElementById("app");
 const statusLine = document.getElementById("status");
 let timer;
 let stopLazy = () => {};
+// Every API call goes through it: thumbnails six at a time, and 429/503 retried with backoff.
+const queue = createRequestQueue();
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -31,44 +37,96 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-async function api(path, options = {}) {
+/** One attempt at an API call, with the bearer token; the queue decides when and how often. */
+function send(path, options) {
   const token = sessionStorage.getItem("thumbs-token");
-  const response = await fetch(`${API}${path}`, {
+  return fetch(`${API}${path}`, {
     ...options,
     headers: {
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(options.body ? { "content-type": "application/json" } : {}),
     },
   });
-  if (response.status === 401) {
+}
+
+/**
+ * An API call through the queue: `{ response, attempts }`. Thumbnails take one of its slots; JSON
+ * calls (`unlimited`) do not wait for one, but are retried and paused alike.
+ */
+async function api(path, options = {}, { unlimited = false } = {}) {
+  const result = await queue.run(() => send(path, options), { unlimited });
+  if (result.response.status === 401) {
     sessionStorage.removeItem("thumbs-token");
     askForToken();
     throw new Error("not authorised");
   }
-  return response;
+  return result;
 }
 
 async function apiJson(path, options) {
-  const response = await api(path, options);
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
+  const { response } = await api(path, options, { unlimited: true });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error ?? body.message ?? `HTTP ${response.status}`);
   return body;
 }
 
+/** Why a thumbnail request finally failed, in a few words: the API's class and message when it sent them. */
+async function failureReason(response, attempts) {
+  const body = await response.json().catch(() => ({}));
+  const what = body.error ?? body.message ?? response.statusText ?? "";
+  const lead = body.class ?? `HTTP ${response.status}`;
+  const tries = attempts > 1 ? ` (after ${attempts} attempts)` : "";
+  return `${lead}${what ? `: ${what}` : ""}${tries}`;
+}
+
 /**
- * Images need the bearer token too, so they are fetched and shown as blob URLs. One that cannot be
- * fetched is replaced by a placeholder, or, where the element must stay (grid tiles, the viewer),
- * marked `data-missing` and shown by its alt text.
+ * A thumbnail's place on the page: the image and, below it, its state. `data-state` is "waiting" (not
+ * yet near the viewport), "loading", "loaded" or "failed"; a failed one says why, in text, so no tile
+ * is ever silently blank. Clicking a failed one tries it again.
  */
-async function showImage(img, path, { keep = false } = {}) {
+function thumbTile(attrs, onOpen) {
+  const img = h("img", { referrerpolicy: "no-referrer", ...attrs });
+  const reason = h("span", { class: "reason", "data-testid": "tile-reason" });
+  const tile = h("div", { class: "tile", "data-state": "waiting" }, img, reason);
+  const state = (next, why = "") => {
+    tile.dataset.state = next;
+    reason.textContent = next === "failed" ? `failed: ${why}` : next === "loading" ? "loading…" : "";
+    if (next === "failed") img.dataset.failed = why;
+    else delete img.dataset.failed;
+    if (next === "loaded") img.dataset.loaded = "true";
+    else delete img.dataset.loaded;
+    tile.title = next === "failed" ? `${attrs.alt}: failed: ${why} (click to try again)` : (attrs.alt ?? "");
+  };
+  tile.addEventListener("click", () => {
+    if (tile.dataset.state === "failed") tile.retry?.();
+    else if (tile.dataset.state === "loaded") onOpen?.();
+  });
+  return { tile, img, state };
+}
+
+/** Shows `src` in `img`: true once it loaded, false if the browser could not load it. */
+function loadSrc(img, src) {
+  return new Promise((resolve) => {
+    img.onload = () => resolve(true);
+    img.onerror = () => resolve(false);
+    img.src = src;
+  });
+}
+
+/**
+ * Fetches an API image (it needs the bearer token, so it is shown as a blob URL) through the queue
+ * into `img`, and reports the outcome through `state`.
+ */
+async function showApiImage(img, path, state) {
+  state("loading");
   try {
-    const response = await api(path);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    img.src = URL.createObjectURL(await response.blob());
-    img.dataset.loaded = "true";
-  } catch {
-    if (keep) img.dataset.missing = "true";
-    else img.replaceWith(h("div", { class: "placeholder" }, "no thumbnail"));
+    const { response, attempts } = await api(path);
+    if (!response.ok) return state("failed", await failureReason(response, attempts));
+    const shown = await loadSrc(img, URL.createObjectURL(await response.blob()));
+    state(shown ? "loaded" : "failed", shown ? "" : "the image data could not be shown");
+  } catch (error) {
+    if (error instanceof QueueCleared || error.message === "not authorised") return;
+    state("failed", error.message || "network error");
   }
 }
 
@@ -146,15 +204,15 @@ async function renderOrders() {
     );
   };
   await refresh();
-  timer = setInterval(() => refresh().catch(() => {}), POLL_MS);
+  timer = poll(refresh, () => {});
 }
 
 function errorCard(orderId, record, onChange, lazy) {
-  const img = h("img", {
-    alt: `thumbnail of ${record.key}`,
-    "data-src": `/orders/${encodeURIComponent(orderId)}/thumbnails/small?index=${record.index}`,
-  });
-  lazy.load(img);
+  // Made on demand when missing (the planned index names the image), so a fixed original shows here.
+  const path = `/orders/${encodeURIComponent(orderId)}/thumbnails/small?index=${record.index}`;
+  const thumb = thumbTile({ alt: `thumbnail of ${record.key}`, "data-testid": "card-image" });
+  thumb.tile.retry = () => showApiImage(thumb.img, path, thumb.state);
+  lazy.load(thumb.tile, thumb.tile.retry);
   const act = (label, path, body) =>
     h(
       "button",
@@ -176,7 +234,7 @@ function errorCard(orderId, record, onChange, lazy) {
   return h(
     "div",
     { class: "error-card", "data-testid": "error-card", "data-index": String(record.index) },
-    img,
+    thumb.tile,
     h(
       "div",
       {},
@@ -199,33 +257,45 @@ function errorCard(orderId, record, onChange, lazy) {
   );
 }
 
-/** Every stored thumbnail of the order's smallest size, all pages, with the order's size names. */
+/**
+ * Every stored thumbnail of the order's smallest size, all pages, with the order's size names and
+ * when the page's presigned URLs expire (the earliest, in ms; undefined when the API gave none).
+ */
 async function listImages(id) {
   let page = await apiJson(`/orders/${id}/images?limit=${PAGE_SIZE}`);
   const images = [...page.images];
+  let expiresAt = page.expiresAt ? Date.parse(page.expiresAt) : undefined;
   while (page.nextCursor) {
     const cursor = encodeURIComponent(page.nextCursor);
     page = await apiJson(`/orders/${id}/images?size=${page.size}&limit=${PAGE_SIZE}&cursor=${cursor}`);
     images.push(...page.images);
+    if (page.expiresAt) expiresAt = Math.min(expiresAt ?? Infinity, Date.parse(page.expiresAt));
   }
-  return { images, size: page.size, largest: page.sizes[0] };
+  return { images, size: page.size, largest: page.sizes[0], expiresAt };
 }
 
 /**
- * Fetches an image (its `data-src`) only when it scrolls near the viewport: an order of 1,000+ photos,
- * or of hundreds of failures, must not download everything at once. `keep`: see showImage.
+ * Starts an element's image (`load(element, start)`) only when it scrolls near the viewport: an order
+ * of 1,000+ photos, or of hundreds of failures, must not download everything at once.
  */
 function lazyImages() {
+  const starts = new WeakMap();
   const nearby = new IntersectionObserver(
     (entries) => {
       for (const entry of entries.filter((e) => e.isIntersecting)) {
         nearby.unobserve(entry.target);
-        showImage(entry.target, entry.target.dataset.src, { keep: entry.target.dataset.keep === "true" });
+        starts.get(entry.target)?.();
       }
     },
     { rootMargin: "600px" },
   );
-  return { load: (img) => nearby.observe(img), stop: () => nearby.disconnect() };
+  return {
+    load: (element, start) => {
+      starts.set(element, start);
+      nearby.observe(element);
+    },
+    stop: () => nearby.disconnect(),
+  };
 }
 
 /** Every error record of the order, all pages. */
@@ -239,26 +309,59 @@ async function listErrors(id) {
   }
 }
 
+/** Presigned URLs are refreshed this long before they expire rather than risk an expired one. */
+const URL_MARGIN_MS = 60_000;
+
 /**
  * The order's thumbnails. A tile, once made, is kept across refreshes (thumbnail names are stable), so
  * polling lists names but never downloads a thumbnail twice.
+ *
+ * Stored thumbnails load straight from S3 by the presigned URL the listing gave (no API call per tile);
+ * a URL near its expiry is refreshed by listing again first (once for all tiles). A tile whose S3 load
+ * fails, or that has no presigned URL, is fetched through the API instead, in the queue.
  */
-function thumbnailGrid(viewer, lazy) {
+function thumbnailGrid(viewer, lazy, relist) {
   const grid = h("div", { class: "grid" });
   const tiles = new Map();
-  const show = ({ images, size, largest }) => {
+  let urls = new Map();
+  let expiresAt;
+  let refreshing;
+
+  const remember = (listing) => {
+    urls = new Map(listing.images.filter((i) => i.presignedUrl).map((i) => [i.name, i.presignedUrl]));
+    expiresAt = listing.expiresAt;
+  };
+  /** A presigned URL for `name` that will not expire while it loads, or undefined. */
+  const presigned = async (name) => {
+    if (!urls.has(name)) return undefined;
+    if (expiresAt !== undefined && Date.now() > expiresAt - URL_MARGIN_MS) {
+      refreshing ??= relist()
+        .then(remember)
+        .catch(() => {})
+        .finally(() => (refreshing = undefined));
+      await refreshing;
+      if (expiresAt !== undefined && Date.now() > expiresAt - URL_MARGIN_MS) return undefined;
+    }
+    return urls.get(name);
+  };
+
+  const show = (listing) => {
+    const { images, size, largest } = listing;
+    remember(listing);
     for (const image of images) {
       if (tiles.has(image.name)) continue;
-      const img = h("img", {
-        alt: image.name,
-        title: image.name,
-        "data-testid": "grid-image",
-        "data-src": `/${image.url}`,
-        "data-keep": "true",
-        onclick: () => viewer(image.name, `/${image.url.replace(`/images/${size}/`, `/images/${largest}/`)}`),
-      });
-      tiles.set(image.name, img);
-      lazy.load(img);
+      const large = `/${image.url.replace(`/images/${size}/`, `/images/${largest}/`)}`;
+      const thumb = thumbTile({ alt: image.name, "data-testid": "grid-image" }, () =>
+        viewer(image.name, large),
+      );
+      thumb.tile.retry = async () => {
+        thumb.state("loading");
+        const src = await presigned(image.name);
+        if (src && (await loadSrc(thumb.img, src))) return thumb.state("loaded");
+        await showApiImage(thumb.img, `/${image.url}`, thumb.state);
+      };
+      tiles.set(image.name, thumb.tile);
+      lazy.load(thumb.tile, thumb.tile.retry);
     }
     grid.replaceChildren(...images.map((image) => tiles.get(image.name)));
   };
@@ -269,17 +372,24 @@ function thumbnailGrid(viewer, lazy) {
 function largeViewer() {
   const img = h("img", { "data-testid": "large-image" });
   const caption = h("p", {});
-  const dialog = h("dialog", { class: "viewer", onclick: () => dialog.close() }, img, caption);
+  const reason = h("p", { class: "reason", "data-testid": "large-reason" });
+  const dialog = h("dialog", { class: "viewer", onclick: () => dialog.close() }, img, caption, reason);
+  const state = (next, why = "") => {
+    reason.textContent = next === "failed" ? `failed: ${why}` : next === "loading" ? "loading…" : "";
+    if (next === "loaded") img.dataset.loaded = "true";
+    if (next === "failed") img.dataset.failed = why;
+  };
   dialog.addEventListener("close", () => {
     if (img.src) URL.revokeObjectURL(img.src);
     img.removeAttribute("src");
     delete img.dataset.loaded;
-    delete img.dataset.missing;
+    delete img.dataset.failed;
+    reason.textContent = "";
   });
   const open = (name, path) => {
     caption.textContent = name;
     dialog.showModal();
-    showImage(img, path, { keep: true });
+    showApiImage(img, path, state);
   };
   return { dialog, open };
 }
@@ -291,7 +401,7 @@ async function renderOrder(orderId) {
   const viewer = largeViewer();
   const lazy = lazyImages();
   stopLazy = lazy.stop;
-  const thumbnails = thumbnailGrid(viewer.open, lazy);
+  const thumbnails = thumbnailGrid(viewer.open, lazy, () => listImages(id));
   const grid = thumbnails.grid;
   const cards = new Map();
   const retryAll = h(
@@ -337,7 +447,6 @@ async function renderOrder(orderId) {
     );
     const signature = `${p.done}/${p.failed}/${p.dismissed}`;
     if (signature === last) return;
-    last = signature;
     const records = await listErrors(id);
     // A card is rebuilt only when its record changed, so its thumbnail is not fetched again each poll.
     const card = (r) => {
@@ -352,9 +461,30 @@ async function renderOrder(orderId) {
     );
     retryAll.hidden = records.length === 0;
     thumbnails.show(await listImages(id));
+    // Only now: a poll that failed half-way is done again by the next one.
+    last = signature;
   };
   await refresh();
-  timer = setInterval(() => refresh().catch((e) => (statusLine.textContent = e.message)), POLL_MS);
+  timer = poll(refresh, (e) => (statusLine.textContent = e.message));
+}
+
+/**
+ * Calls `refresh` every POLL_MS, but never while the last call is still going: under throttling a
+ * call can take seconds of retries, and overlapping polls would only add to the load.
+ */
+function poll(refresh, onError) {
+  let busy = false;
+  return setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await refresh();
+    } catch (error) {
+      if (!(error instanceof QueueCleared)) onError(error);
+    } finally {
+      busy = false;
+    }
+  }, POLL_MS);
 }
 
 function navigate(orderId) {
@@ -368,13 +498,16 @@ function navigate(orderId) {
 async function route() {
   clearInterval(timer);
   stopLazy();
+  // Thumbnails the last page still had queued are not fetched for this one.
+  queue.clear();
   if (!sessionStorage.getItem("thumbs-token") && !params.has("no-auth")) return askForToken();
   const orderId = new URLSearchParams(location.search).get("order");
   try {
     if (orderId) await renderOrder(orderId);
     else await renderOrders();
   } catch (error) {
-    if (error.message !== "not authorised")
+    // Cleared: the admin navigated on while this page was still loading.
+    if (error.message !== "not authorised" && !(error instanceof QueueCleared))
       app.replaceChildren(h("p", { class: "empty" }, `Could not load: ${error.message}`));
   }
 }

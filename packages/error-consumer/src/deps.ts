@@ -18,5 +18,7 @@ export interface AdminDeps {
     | "maxInputBytes"
     | "maxInputPixels"
     | "imageTimeoutSeconds"
-  >;
+  > &
+    // Optional for callers that build the config by hand: the defaults in config.ts apply.
+    Partial<Pick<ApiConfig, "onDemandTimeoutSeconds" | "thumbnailUrlSeconds">>;
 }

@@ -3,7 +3,8 @@ import { FAILURE_CLASSES } from "@thumbs/core";
 import { z } from "zod";
 import type { AdminDeps } from "./deps.js";
 import { HttpError } from "./errors.js";
-import { type ApiResponse, json, parseInput } from "./http.js";
+import { type ApiResponse, json, parseInput, WholeNumberParam } from "./http.js";
+import { presignThumbnails } from "./thumbnails.js";
 
 const RecentQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) });
 const ErrorsQuery = z.object({
@@ -49,7 +50,7 @@ export async function orderErrors(deps: AdminDeps, orderId: string, query: unkno
 }
 
 export async function dismissError(deps: AdminDeps, orderId: string, rawIndex: string): Promise<ApiResponse> {
-  const index = parseInput(z.coerce.number().int().min(0), rawIndex, "image index");
+  const index = parseInput(WholeNumberParam, rawIndex, "image index");
   await deps.ledger.getProgress(orderId);
   if (!(await deps.ledger.dismissError(orderId, index))) {
     throw new HttpError(404, `Image ${index} of order ${orderId} has no error record to dismiss.`);
@@ -60,7 +61,10 @@ export async function dismissError(deps: AdminDeps, orderId: string, rawIndex: s
 /**
  * The order's stored thumbnails of one size, a page at a time (S3 listing order), with the order's
  * size names, largest first: every size of an image is stored under the same name, so a client that
- * lists one size can show any other.
+ * lists one size can show any other. Each image has `url`, its API route (relative to the API's base),
+ * and, unless turned off, `presignedUrl`: a short-lived S3 GET URL valid until `expiresAt`, which a
+ * browser loads with no API call per thumbnail (an `<img>` needs no CORS). `expiresAt` is null when
+ * there are none.
  */
 export async function orderImages(deps: AdminDeps, orderId: string, query: unknown): Promise<ApiResponse> {
   const q = parseInput(ImagesQuery, query, "query parameters");
@@ -81,9 +85,24 @@ export async function orderImages(deps: AdminDeps, orderId: string, query: unkno
       ContinuationToken: q.cursor,
     }),
   );
-  const images = (page.Contents ?? []).flatMap((o) => {
+  const listed = (page.Contents ?? []).flatMap((o) => {
     const name = o.Key?.slice(prefix.length);
-    return name ? [{ name, url: `orders/${orderId}/images/${size}/${encodeURIComponent(name)}` }] : [];
+    return name ? [{ name, key: o.Key! }] : [];
   });
-  return json(200, { size, sizes, images, nextCursor: page.IsTruncated ? page.NextContinuationToken : null });
+  const presigned = await presignThumbnails(
+    deps,
+    listed.map((i) => i.key),
+  );
+  const images = listed.map(({ name }, i) => ({
+    name,
+    url: `orders/${orderId}/images/${size}/${encodeURIComponent(name)}`,
+    ...(presigned ? { presignedUrl: presigned.urls[i] } : {}),
+  }));
+  return json(200, {
+    size,
+    sizes,
+    images,
+    expiresAt: presigned?.expiresAt ?? null,
+    nextCursor: page.IsTruncated ? page.NextContinuationToken : null,
+  });
 }

@@ -2,19 +2,27 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { classifyS3Error, ImageFailure, ObjectKeySchema, thumbnailKey } from "@thumbs/core";
 import { fetchOriginal, makeThumbnails, sniffImage, storeThumbnails } from "@thumbs/worker";
 import { z } from "zod";
+import { DEFAULT_ON_DEMAND_TIMEOUT_SECONDS, DEFAULT_THUMBNAIL_URL_SECONDS } from "./config.js";
 import type { AdminDeps } from "./deps.js";
 import { HttpError } from "./errors.js";
-import { type ApiResponse, json, parseInput } from "./http.js";
+import { type ApiResponse, decodePathSegment, json, parseInput, WholeNumberParam } from "./http.js";
+import { presignGetUrls } from "./presign.js";
+
+/** How long a client should wait before asking again for a thumbnail that failed transiently. */
+const RETRY_AFTER_SECONDS = 5;
 
 // Thumbnail keys are deterministic, but a retry after a fixed original rewrites the same key: cache briefly.
 const CACHE_CONTROL = "private, max-age=300";
 
 type Stored = { body: Uint8Array; contentType: string; etag: string | undefined };
 
-async function readStored(deps: AdminDeps, key: string): Promise<Stored | null> {
+async function readStored(deps: AdminDeps, key: string, signal?: AbortSignal): Promise<Stored | null> {
   try {
     const object = await deps.s3.send(
       new GetObjectCommand({ Bucket: deps.config.thumbnailBucket, Key: key }),
+      {
+        abortSignal: signal,
+      },
     );
     return {
       body: await object.Body!.transformToByteArray(),
@@ -38,6 +46,29 @@ const image = (stored: Stored, source: "stored" | "generated"): ApiResponse => (
   body: stored.body,
 });
 
+/**
+ * Presigned GET URLs for stored thumbnails, one per key, all valid until the same `expiresAt`, so a
+ * browser loads them straight from S3: no API call (on AWS, no Lambda invocation) per tile, and no
+ * public bucket. Signing is local (no request is made). `null` when turned off (`thumbnailUrlSeconds`
+ * 0): clients then use the API route.
+ *
+ * On AWS the URLs are signed with the function's role session, so they stop working when that session
+ * ends even if `expiresAt` is later; the dashboard then falls back to the API route.
+ */
+export async function presignThumbnails(
+  deps: AdminDeps,
+  keys: string[],
+): Promise<{ urls: string[]; expiresAt: string } | null> {
+  const seconds = deps.config.thumbnailUrlSeconds ?? DEFAULT_THUMBNAIL_URL_SECONDS;
+  if (seconds <= 0) return null;
+  const signingDate = new Date();
+  const urls = await presignGetUrls(deps.s3, deps.config.thumbnailBucket, keys, {
+    expiresIn: seconds,
+    signingDate,
+  });
+  return { urls, expiresAt: new Date(signingDate.getTime() + seconds * 1000).toISOString() };
+}
+
 /** A stored thumbnail, by the file name the image listing returned. */
 export async function storedThumbnail(
   deps: AdminDeps,
@@ -47,7 +78,7 @@ export async function storedThumbnail(
 ): Promise<ApiResponse> {
   const name = parseInput(
     z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, "expected a thumbnail file name"),
-    decodeURIComponent(rawName),
+    decodePathSegment(rawName, "thumbnail name"),
     "thumbnail name",
   );
   const stored = await readStored(deps, `${deps.config.thumbnailPrefix}${orderId}/${size}/${name}`);
@@ -56,7 +87,7 @@ export async function storedThumbnail(
 }
 
 const ImageRef = z.union([
-  z.object({ index: z.coerce.number().int().min(0), key: z.undefined().optional() }),
+  z.object({ index: WholeNumberParam, key: z.undefined().optional() }),
   z.object({ key: ObjectKeySchema, index: z.undefined().optional() }),
 ]);
 
@@ -104,23 +135,59 @@ export async function thumbnailOnDemand(
     format: spec.output.format,
   };
   const key = thumbnailKey({ ...target, size });
-  const stored = await readStored(deps, key);
-  if (stored) return image(stored, "stored");
+  // One deadline for the whole request (stored read, fetch, decode, store), below the function's
+  // timeout and so below API Gateway's 30 s: a slow image is answered with its class, not cut off.
+  const deadlineSeconds = Math.min(
+    deps.config.imageTimeoutSeconds,
+    deps.config.onDemandTimeoutSeconds ?? DEFAULT_ON_DEMAND_TIMEOUT_SECONDS,
+  );
+  const deadlineMs = deadlineSeconds * 1000;
+  const started = performance.now();
+  const signal = AbortSignal.timeout(deadlineMs);
 
   try {
-    const original = await fetchOriginal(deps.s3, spec.bucket, sourceKey, deps.config.maxInputBytes);
+    const stored = await readStored(deps, key, signal);
+    if (stored) return image(stored, "stored");
+    const original = await fetchOriginal(deps.s3, spec.bucket, sourceKey, deps.config.maxInputBytes, signal);
     sniffImage(original);
+    const leftMs = deadlineMs - (performance.now() - started);
     const thumbnails = await makeThumbnails(original, spec.output, {
       maxInputPixels: deps.config.maxInputPixels,
-      timeoutSeconds: deps.config.imageTimeoutSeconds,
+      // sharp counts whole seconds; at least one, and never past the request's deadline by more.
+      timeoutSeconds: Math.max(1, Math.floor(leftMs / 1000)),
     });
-    await storeThumbnails(deps.s3, target, thumbnails);
+    signal.throwIfAborted();
+    await storeThumbnails(deps.s3, target, thumbnails, signal);
     await deps.ledger.recordDone(orderId, planned.index);
     const made = thumbnails.find((t) => t.size.name === size)!;
     return image({ body: made.data, contentType: made.contentType, etag: undefined }, "generated");
   } catch (error) {
+    const outOfTime = signal.aborted || performance.now() - started >= deadlineMs - 1000;
+    if (outOfTime && !(error instanceof ImageFailure && error.failureClass !== "Transient")) {
+      // S3 (or the whole request) was too slow: worth another try, after a pause.
+      return retryLater(
+        `Not made within the ${deadlineSeconds} s allowed for a thumbnail on demand (S3 or Redis was slow); try again shortly.`,
+      );
+    }
     if (!(error instanceof ImageFailure)) throw error;
-    const status = error.failureClass === "NotFound" ? 404 : error.failureClass === "Transient" ? 503 : 422;
-    return json(status, { error: error.message, class: error.failureClass });
+    if (outOfTime && error.failureClass === "TooLarge") {
+      // Decoding ran out of the on-demand deadline: the same image would again, so no retry here.
+      return json(422, {
+        error: `${error.message} This on-demand request allows ${deadlineSeconds} s; Retry sends the image to the worker, which allows ${deps.config.imageTimeoutSeconds} s.`,
+        class: error.failureClass,
+      });
+    }
+    if (error.failureClass === "Transient") return retryLater(error.message);
+    return json(error.failureClass === "NotFound" ? 404 : 422, {
+      error: error.message,
+      class: error.failureClass,
+    });
   }
+}
+
+/** 503 with the class and a Retry-After, which the dashboard's queue waits for before trying again. */
+function retryLater(message: string): ApiResponse {
+  const response = json(503, { error: message, class: "Transient" });
+  response.headers["retry-after"] = String(RETRY_AFTER_SECONDS);
+  return response;
 }
