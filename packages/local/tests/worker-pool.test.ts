@@ -50,9 +50,10 @@ describe("the worker pool", () => {
     );
     expect(workers.processes).toHaveLength(2);
     expect(progress).toMatchObject({ done: 4, failed: 0, complete: true });
-    const workedOn = workers.events.flatMap((e) => (e.type === "slices" ? [e.pid] : []));
-    expect(workedOn.length).toBeGreaterThan(0);
-    expect(workedOn.filter((pid) => original.includes(pid))).toEqual([]);
+    // A worker reports its slice after recording it (and announcing): wait for the reports too.
+    const workedOn = () => workers.events.flatMap((e) => (e.type === "slices" ? [e.pid] : []));
+    await expect.poll(() => workedOn().length).toBeGreaterThan(0);
+    expect(workedOn().filter((pid) => original.includes(pid))).toEqual([]);
   });
 
   it("killOne() waits for the replacement and records no unexpected exit", async () => {
