@@ -265,6 +265,31 @@ describe("each image keeps its planned key from planning to record", () => {
     expect(done).toHaveLength(4);
   });
 
+  it.each([
+    ["one key per line", (keys: string[]) => `${keys.join("\r\n")}\n\n`],
+    ["a JSON array", (keys: string[]) => JSON.stringify(keys, null, 1)],
+  ])("plans an order from a manifest written as %s", async (_, write) => {
+    // Prepare: the key list in the bucket, as an order too big for an event would send it.
+    const orderId = uniqueOrderId("manifest");
+    const keys = await uploadNamed(stack, orderId, cameraNames(6));
+    const manifest = `manifests/${orderId}.keys`;
+    await stack.emulator.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: stack.emulator.resources.sourceBucket,
+        Key: manifest,
+        Body: write(keys),
+      }),
+    );
+
+    // Act
+    await stack.emitOrderCompleted({ orderId, bucket: stack.emulator.resources.sourceBucket, manifest });
+    await awaitOrder(stack.ledger, orderId, { timeoutMs: 30_000 });
+
+    // Assess
+    const { done } = await auditOrder(stack, orderId, { planned: keys });
+    expect(done).toHaveLength(6);
+  });
+
   it("sends one completion event for an empty order planned by three events at once", async () => {
     // Prepare
     const orderId = uniqueOrderId("empty");

@@ -1,4 +1,10 @@
-import { ContractError, type OrderCompleted, OrderCompletedSchema, parseContract } from "@thumbs/core";
+import {
+  ContractError,
+  EVENTBRIDGE_MAX_EVENT_BYTES,
+  type OrderCompleted,
+  OrderCompletedSchema,
+  parseContract,
+} from "@thumbs/core";
 import type { CoordinatorConfig } from "./config.js";
 import { BucketNotAllowedError } from "./errors.js";
 
@@ -14,6 +20,14 @@ export function parseOrderEvent(input: unknown, config: CoordinatorConfig): Orde
       `Expected an EventBridge event of detail-type "${ORDER_COMPLETED_DETAIL_TYPE}", received "${String(envelope["detail-type"])}".`,
     );
   }
+  const bytes = Buffer.byteLength(JSON.stringify(isEventBridge ? envelope.detail : input) ?? "", "utf8");
+  if (bytes > EVENTBRIDGE_MAX_EVENT_BYTES) {
+    throw new ContractError(
+      `The order-completed event is ${bytes} bytes; EventBridge accepts at most ${EVENTBRIDGE_MAX_EVENT_BYTES} ` +
+        "(256 KiB), so an event this big cannot be delivered. Upload the key list to the bucket (a JSON array " +
+        'or one key per line) and send `"manifest": "<its key>"` instead of `keys`.',
+    );
+  }
   const event = parseContract(
     OrderCompletedSchema,
     isEventBridge ? envelope.detail : input,
@@ -25,7 +39,7 @@ export function parseOrderEvent(input: unknown, config: CoordinatorConfig): Orde
   if (event.keys && event.keys.length > config.maxEventKeys) {
     throw new ContractError(
       `The event lists ${event.keys.length} keys; at most ${config.maxEventKeys} are accepted (MAX_EVENT_KEYS). ` +
-        "Send a `prefix` instead for large orders.",
+        "Send a `prefix` or a `manifest` instead for large orders.",
     );
   }
   return event;

@@ -17,7 +17,7 @@ import {
   ThumbsError,
 } from "@thumbs/core";
 import type { CoordinatorConfig } from "./config.js";
-import { keyPages, listOrderPages } from "./list-order.js";
+import { keyPages, listOrderPages, manifestPages } from "./list-order.js";
 import { parseOrderEvent } from "./parse-event.js";
 
 export interface CoordinatorDeps {
@@ -61,7 +61,11 @@ export async function planOrder(
   const explicit = event.keys ? [...new Set(event.keys)].sort() : undefined;
   const identity: OrderIdentity = {
     bucket: event.bucket,
-    source: explicit ? `keys:${keysFingerprint(explicit)}` : `prefix:${event.prefix}`,
+    source: explicit
+      ? `keys:${keysFingerprint(explicit)}`
+      : event.manifest !== undefined
+        ? `manifest:${event.manifest}`
+        : `prefix:${event.prefix}`,
     output: {
       sizes: event.sizes ?? config.defaultOutput.sizes,
       format: event.format ?? config.defaultOutput.format,
@@ -83,13 +87,17 @@ export async function planOrder(
   if (!existing) {
     const runId = randomUUID();
     try {
-      const pages = explicit ? keyPages(explicit) : listOrderPages(deps.s3, event.bucket, event.prefix!);
+      const pages = explicit
+        ? keyPages(explicit)
+        : event.manifest !== undefined
+          ? manifestPages(deps.s3, event.bucket, event.manifest)
+          : listOrderPages(deps.s3, event.bucket, event.prefix!);
       let total = 0;
       for await (const page of pages) {
         total = await ledger.stagePlan(event.orderId, runId, page);
         if (total > MAX_ORDER_IMAGES) {
           throw new ContractError(
-            `Order "${event.orderId}" has more than ${MAX_ORDER_IMAGES} images under ${event.prefix}: ` +
+            `Order "${event.orderId}" has more than ${MAX_ORDER_IMAGES} images (${identity.source}): ` +
               "split it into several orders.",
           );
         }
@@ -99,7 +107,11 @@ export async function planOrder(
         runId,
         total,
         identity,
-        source: explicit ? `${total} listed keys` : `s3://${event.bucket}/${event.prefix}`,
+        source: explicit
+          ? `${total} listed keys`
+          : event.manifest !== undefined
+            ? `${total} keys listed in s3://${event.bucket}/${event.manifest}`
+            : `s3://${event.bucket}/${event.prefix}`,
         prefix: event.prefix,
         failureThresholdPercent: event.failureThresholdPercent ?? config.failureThresholdPercent,
       });

@@ -20,6 +20,25 @@ describe("parseOrderEvent", () => {
     expect(parseOrderEvent(detail, config)).toEqual(detail);
   });
 
+  it("accepts a manifest in place of a prefix or keys, and exactly one of the three", () => {
+    expect(
+      parseOrderEvent({ orderId: "o-1", bucket: "originals", manifest: "orders/o-1.keys" }, config),
+    ).toMatchObject({
+      manifest: "orders/o-1.keys",
+    });
+    expect(() => parseOrderEvent({ ...detail, manifest: "m.json" }, config)).toThrow(/exactly one of/);
+  });
+
+  it("refuses an event EventBridge could not carry, and says to send a manifest", () => {
+    // Prepare: 300 keys of ~1 KB, as an order of 300 long camera paths would be.
+    const keys = Array.from({ length: 300 }, (_, i) => `orders/o-1/${"Été ".repeat(180)}${i}.JPG`);
+
+    // Act + Assess
+    expect(() => parseOrderEvent({ orderId: "o-1", bucket: "originals", keys }, config)).toThrow(
+      /is \d+ bytes; EventBridge accepts at most 262144.*"manifest"/,
+    );
+  });
+
   it("rejects another detail-type", () => {
     expect(() => parseOrderEvent({ "detail-type": "order-paid", detail }, config)).toThrow(
       /received "order-paid"/,

@@ -33,6 +33,9 @@ export const S3_MAX_KEY_BYTES = 1024;
 /** Redis records live for 7 days by default: long enough for an admin to review, bounded for memory. */
 export const DEFAULT_RECORD_TTL_SECONDS = 7 * 24 * 3600;
 
+/** EventBridge refuses entries over 256 KiB; an event bigger than that names its keys in a manifest. */
+export const EVENTBRIDGE_MAX_EVENT_BYTES = 256 * 1024;
+
 /** Largest explicit key list an order-completed event may carry (EventBridge caps events at 256 KiB anyway). */
 export const DEFAULT_MAX_EVENT_KEYS = 10_000;
 

@@ -61,7 +61,9 @@ export const DEFAULT_OUTPUT: OutputSpec = {
 
 /**
  * The backend's order-completed event (the EventBridge `detail`, or the direct invocation payload).
- * Exactly one of `prefix` (every object under it is an image of the order) or `keys` (an explicit list).
+ * Exactly one of `prefix` (every object under it is an image of the order), `keys` (an explicit list)
+ * or `manifest` (the key of an object in the same bucket listing the keys: a JSON array of strings, or
+ * one key per line), for orders whose key list would not fit in an event.
  */
 export const OrderCompletedSchema = z
   .object({
@@ -75,6 +77,7 @@ export const OrderCompletedSchema = z
       .refine((p) => p.endsWith("/"), "expected a prefix ending in `/` (a folder, e.g. `orders/A-1001/`)")
       .optional(),
     keys: z.array(ObjectKeySchema).min(1).optional(),
+    manifest: ObjectKeySchema.optional(),
     sizes: OutputSpecSchema.shape.sizes.optional(),
     format: OutputFormatSchema.optional(),
     quality: OutputSpecSchema.shape.quality.optional(),
@@ -82,8 +85,8 @@ export const OrderCompletedSchema = z
     failureThresholdPercent: z.number().min(0).max(100).optional(),
   })
   .strict()
-  .refine((e) => (e.prefix === undefined) !== (e.keys === undefined), {
-    message: "expected exactly one of `prefix` or `keys`",
+  .refine((e) => [e.prefix, e.keys, e.manifest].filter((s) => s !== undefined).length === 1, {
+    message: "expected exactly one of `prefix`, `keys` or `manifest`",
   });
 export type OrderCompleted = z.infer<typeof OrderCompletedSchema>;
 
