@@ -1,7 +1,7 @@
-import { Duration, type RemovalPolicy } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Stack } from "aws-cdk-lib";
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
-import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Effect, PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
@@ -13,6 +13,14 @@ export interface AlarmsProps {
   removalPolicy: RemovalPolicy;
   /** Subscribed to the alarm topic when given (the address must confirm the subscription). */
   email: string | undefined;
+}
+
+/** How a threshold alarm compares its metric; `threshold` alarms default to one 5-minute period. */
+export interface ThresholdOptions {
+  threshold: number;
+  comparison: ComparisonOperator;
+  description: string;
+  evaluationPeriods?: number;
 }
 
 /**
@@ -36,6 +44,25 @@ export class Alarms extends Construct {
     key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
 
     this.topic = new Topic(this, "Topic", { masterKey: key, enforceSSL: true });
+    // enforceSSL gives the topic a policy of its own (a Deny of plain HTTP), which replaces SNS's
+    // default policy: without this Allow nothing lets CloudWatch publish, and every alarm is silent.
+    // Scoped to this account's alarms, so no other account's alarm can use the topic.
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "AllowCloudWatchAlarmsToPublish",
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["sns:Publish"],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { "aws:SourceAccount": stack.account },
+          ArnLike: {
+            "aws:SourceArn": `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+          },
+        },
+      }),
+    );
     if (props.email) this.topic.addSubscription(new EmailSubscription(props.email));
     this.action = new SnsAction(this.topic);
   }
@@ -46,7 +73,7 @@ export class Alarms extends Construct {
    */
   queueNotEmpty(id: string, queue: IQueue, what: string, then = "inspect and replay them."): Alarm {
     return this.alarm(id, queue.metricApproximateNumberOfMessagesVisible({ statistic: "Maximum" }), {
-      description: `${what}: messages waiting in ${id}; ${then}`,
+      description: `${what}: messages waiting in the ${queue.node.id} queue (${queue.queueName}); ${then}`,
     });
   }
 
@@ -89,17 +116,29 @@ export class Alarms extends Construct {
     return this.alarm(id, count, { description });
   }
 
-  private alarm(id: string, metric: Metric, options: { description: string }): Alarm {
+  /**
+   * Alarms on any metric crossing a threshold (5-minute periods, missing data not breaching). The
+   * metric's statistic is the caller's: Maximum for a level, Minimum for a balance, Sum for a count.
+   */
+  threshold(id: string, metric: Metric, options: ThresholdOptions): Alarm {
     const alarm = new Alarm(this, id, {
       metric: metric.with({ period: Duration.minutes(5) }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
+      threshold: options.threshold,
+      comparisonOperator: options.comparison,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: options.description,
     });
     alarm.addAlarmAction(this.action);
     alarm.addOkAction(this.action);
     return alarm;
+  }
+
+  private alarm(id: string, metric: Metric, options: { description: string }): Alarm {
+    return this.threshold(id, metric, {
+      threshold: 1,
+      comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description: options.description,
+    });
   }
 }

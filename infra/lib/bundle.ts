@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AssetHashType, DockerImage, type ILocalBundling } from "aws-cdk-lib";
 import { Code } from "aws-cdk-lib/aws-lambda";
@@ -76,7 +76,10 @@ class LocalEsbuild implements ILocalBundling {
       Object.values(metafile.outputs).flatMap((output) => output.imports.map((i) => i.path)),
     );
     const needed = Object.entries(this.options.nativeModules).filter(([name]) => imported.has(name));
-    if (needed.length > 0) installForLambdaArm64(outputDir, Object.fromEntries(needed));
+    if (needed.length > 0) {
+      installForLambdaArm64(outputDir, Object.fromEntries(needed));
+      assertLambdaBinariesInstalled(outputDir, Object.fromEntries(needed));
+    }
     return true;
   }
 }
@@ -95,26 +98,68 @@ class LocalEsbuild implements ILocalBundling {
 function installForLambdaArm64(outputDir: string, modules: Record<string, string>): void {
   writeFileSync(join(outputDir, "package.json"), '{ "private": true }\n');
   const specs = Object.entries(modules).map(([name, version]) => `${name}@${version}`);
-  execFileSync(
-    "npm",
-    [
-      "install",
-      `--prefix=${outputDir}`,
-      "--os=linux",
-      "--cpu=arm64",
-      "--libc=glibc",
-      "--omit=dev",
-      "--no-save",
-      "--no-package-lock",
-      "--no-bin-links",
-      "--ignore-scripts",
-      "--no-audit",
-      "--no-fund",
-      "--loglevel=error",
-      ...specs,
-    ],
-    { cwd: outputDir, stdio: ["ignore", "ignore", "inherit"] },
-  );
+  // On Windows npm is npm.cmd, which Node runs only through a shell (and then unquoted).
+  const windows = process.platform === "win32";
+  const args = [
+    "install",
+    `--prefix=${outputDir}`,
+    "--os=linux",
+    "--cpu=arm64",
+    "--libc=glibc",
+    "--omit=dev",
+    "--no-save",
+    "--no-package-lock",
+    "--no-bin-links",
+    "--ignore-scripts",
+    "--no-audit",
+    "--no-fund",
+    "--loglevel=error",
+    ...specs,
+  ];
+  execFileSync(npmCommand(), windows ? args.map((a) => (/\s/.test(a) ? `"${a}"` : a)) : args, {
+    cwd: outputDir,
+    stdio: ["ignore", "ignore", "inherit"],
+    shell: windows,
+  });
   // npm's hidden lockfile is install metadata the function never reads.
   rmSync(join(outputDir, "node_modules", ".package-lock.json"), { force: true });
+}
+
+/** The npm executable: `npm.cmd` on Windows. */
+export function npmCommand(platform: NodeJS.Platform = process.platform): string {
+  return platform === "win32" ? "npm.cmd" : "npm";
+}
+
+/**
+ * The package that carries each native module's Lambda (linux-arm64 glibc) binary. npm installs it
+ * as an optional dependency only when it honours --os/--cpu/--libc; an npm too old for them quietly
+ * installs the build machine's binary instead, and the function would fail at its first import.
+ */
+export const LAMBDA_BINARY_PACKAGES: Record<string, string> = { sharp: "@img/sharp-linux-arm64" };
+
+/** The Lambda binary packages missing from `outputDir/node_modules` for these modules. */
+export function missingLambdaBinaries(outputDir: string, modules: Record<string, string>): string[] {
+  return Object.keys(modules)
+    .map((name) => LAMBDA_BINARY_PACKAGES[name])
+    .filter((pkg): pkg is string => pkg !== undefined)
+    .filter((pkg) => !existsSync(join(outputDir, "node_modules", ...pkg.split("/"), "package.json")));
+}
+
+/** Fails synth, saying what is missing and how to check, when a Lambda binary was not installed. */
+export function assertLambdaBinariesInstalled(
+  outputDir: string,
+  modules: Record<string, string>,
+  platform: NodeJS.Platform = process.platform,
+): void {
+  const missing = missingLambdaBinaries(outputDir, modules);
+  if (missing.length === 0) return;
+  const specs = Object.entries(modules).map(([name, version]) => `${name}@${version}`);
+  throw new Error(
+    `The bundle in ${outputDir} imports ${Object.keys(modules).join(", ")} but has no ${missing.join(", ")} ` +
+      "after installing for Lambda: npm did not fetch the linux-arm64 glibc binary, so the function " +
+      "would fail at its first import. This needs a recent npm that knows --os, --cpu and --libc " +
+      "(npm --version), able to reach the registry. Check by hand in an empty directory: " +
+      `${npmCommand(platform)} install --os=linux --cpu=arm64 --libc=glibc ${specs.join(" ")} ` +
+      `and look for node_modules/${missing[0]}.`,
+  );
 }

@@ -59,7 +59,15 @@ export interface ThumbsConfig {
     multiAz: boolean;
     keyPrefix: string;
     recordTtlSeconds: number;
+    /** Days of daily Redis snapshots kept; 0 takes none. */
+    snapshotRetentionDays: number;
   };
+  /**
+   * Days after which objects in the thumbnails bucket (and the originals bucket, when the stack
+   * creates it) expire; 0 keeps them. Defaults to the record TTL in whole days: once an order's
+   * records expire, nothing lists or retries its images.
+   */
+  objectExpirationDays: number;
   /** Coordinator defaults for orders that do not name their own output. */
   output: { sizes: string | undefined; format: string | undefined; quality: number | undefined };
   /** Orders are marked failed once more than this percentage of their images failed. */
@@ -137,6 +145,12 @@ function workerTimeoutSeconds(node: Node): number {
   return seconds;
 }
 
+const DAY_SECONDS = 24 * 3600;
+
+function recordTtlSeconds(node: Node): number {
+  return int(node, "recordTtlSeconds", 60, 90 * DAY_SECONDS) ?? DEFAULT_RECORD_TTL_SECONDS;
+}
+
 /** Reads and validates the app's context once; a bad value fails synth naming the key. */
 export function readConfig(node: Node): ThumbsConfig {
   return {
@@ -154,8 +168,11 @@ export function readConfig(node: Node): ThumbsConfig {
       nodeType: str(node, "redisNodeType") ?? "cache.t4g.micro",
       multiAz: bool(node, "redisMultiAz") ?? false,
       keyPrefix: str(node, "redisKeyPrefix") ?? "thumbs:",
-      recordTtlSeconds: int(node, "recordTtlSeconds", 60, 90 * 24 * 3600) ?? DEFAULT_RECORD_TTL_SECONDS,
+      recordTtlSeconds: recordTtlSeconds(node),
+      snapshotRetentionDays: int(node, "redisSnapshotRetentionDays", 0, 35) ?? 1,
     },
+    objectExpirationDays:
+      int(node, "objectExpirationDays", 0, 3650) ?? Math.ceil(recordTtlSeconds(node) / DAY_SECONDS),
     output: {
       sizes: str(node, "thumbnailSizes"),
       format: oneOf(node, "thumbnailFormat", ["jpeg", "webp"] as const),

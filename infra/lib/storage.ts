@@ -13,6 +13,8 @@ import { acknowledge } from "./nag.js";
 export interface StorageProps {
   /** Import this existing bucket for originals instead of creating one. */
   originalsBucketName: string | undefined;
+  /** Objects in the originals (when created here) and thumbnails buckets expire after this; 0 keeps them. */
+  objectExpirationDays: number;
   removalPolicy: RemovalPolicy;
 }
 
@@ -37,13 +39,26 @@ export class Storage extends Construct {
       minimumTLSVersion: 1.2,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: props.removalPolicy,
-      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+      // An upload the worker or a client abandoned is never completed a day later; its parts cost
+      // storage until aborted.
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    };
+    // The pipeline's own data: once an order's Redis records expire, nothing lists, retries or links
+    // its images, so they expire too (objectExpirationDays, by default the record TTL in days).
+    const data: BucketProps = {
+      ...secure,
+      lifecycleRules: [
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ...(props.objectExpirationDays > 0
+          ? [{ id: "ExpireObjects", expiration: Duration.days(props.objectExpirationDays) }]
+          : []),
+      ],
     };
 
     this.accessLogs = new Bucket(this, "AccessLogs", {
       ...secure,
       lifecycleRules: [
-        { abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { expiration: Duration.days(90) },
       ],
     });
@@ -57,13 +72,13 @@ export class Storage extends Construct {
     this.originals = props.originalsBucketName
       ? Bucket.fromBucketName(this, "Originals", props.originalsBucketName)
       : new Bucket(this, "Originals", {
-          ...secure,
+          ...data,
           serverAccessLogsBucket: this.accessLogs,
           serverAccessLogsPrefix: "originals/",
         });
 
     this.thumbnails = new Bucket(this, "Thumbnails", {
-      ...secure,
+      ...data,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: "thumbnails/",
     });

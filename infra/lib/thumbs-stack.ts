@@ -1,5 +1,6 @@
 import { imageConcurrency, LAMBDA_MB_PER_VCPU, threadpoolSize } from "@thumbs/worker";
 import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { ComparisonOperator, Metric } from "aws-cdk-lib/aws-cloudwatch";
 import { EventBus, type IEventBus, Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Alias } from "aws-cdk-lib/aws-kms";
@@ -64,6 +65,7 @@ export class ThumbsStack extends Stack {
     const network = new Network(this, "Network", { logRetention, removalPolicy, tracing: config.tracing });
     const storage = new Storage(this, "Storage", {
       originalsBucketName: config.originalsBucketName,
+      objectExpirationDays: config.objectExpirationDays,
       removalPolicy,
     });
     const redis = new Redis(this, "Redis", {
@@ -71,6 +73,7 @@ export class ThumbsStack extends Stack {
       subnets: network.subnets,
       nodeType: config.redis.nodeType,
       multiAz: config.redis.multiAz,
+      snapshotRetentionDays: config.redis.snapshotRetentionDays,
       removalPolicy,
     });
     const alarms = new Alarms(this, "Alarms", { removalPolicy, email: config.alarmEmail });
@@ -132,6 +135,8 @@ export class ThumbsStack extends Stack {
       asyncInvoke: { ...asyncRetries, onFailure: new SqsDestination(coordinatorFailures) },
     });
     allowListBucket(coordinator.role, storage.originals);
+    // An order too big for an event names its keys in a manifest object of the originals bucket.
+    allowGetObjects(coordinator.role, storage.originals);
     allowPublish(coordinator.role, sliceTopic);
     allowPublish(coordinator.role, orderEventsTopic);
 
@@ -285,7 +290,46 @@ export class ThumbsStack extends Stack {
     alarms.queueNotEmpty("CoordinatorFailuresNotEmpty", coordinatorFailures, "Orders could not be planned");
     alarms.functionErrors("WorkerErrors", worker.fn, "The worker");
     alarms.functionThrottles("WorkerThrottles", worker.fn, "The worker");
+    alarms.threshold(
+      "WorkerAsyncEventsDropped",
+      worker.fn.metric("AsyncEventsDropped", { statistic: "Sum" }),
+      {
+        threshold: 0,
+        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description:
+          "Lambda dropped slices sent to the worker without running them to success (retries exhausted, " +
+          "or too old: throttled for longer than the 6 h maximum event age). Each went to the " +
+          "WorkerFailures queue, where DeadLetters settles its images as failed; inspect WorkerThrottles, " +
+          "WorkerErrors and workerReservedConcurrency.",
+      },
+    );
     alarms.functionErrors("CoordinatorErrors", coordinator.fn, "The coordinator");
+    alarms.functionThrottles("CoordinatorThrottles", coordinator.fn, "The coordinator");
+    alarms.functionErrors(
+      "ErrorConsumerErrors",
+      errorConsumer.fn,
+      "The admin API function (error-consumer)",
+      "the caller got a 5xx. Inspect its logs (service thumbs-error-consumer), usually Redis or an S3 " +
+        "call failing, and the AdminApi5xx alarm.",
+    );
+    alarms.threshold(
+      "AdminApi5xx",
+      new Metric({
+        namespace: "AWS/ApiGateway",
+        metricName: "5xx",
+        dimensionsMap: { ApiId: adminApi.api.apiId },
+        statistic: "Sum",
+      }),
+      {
+        threshold: 0,
+        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description:
+          "The admin API answered 5xx: the function failed or timed out (API Gateway gives up after 30 s), " +
+          "or was throttled. Inspect the API's access logs (status, integrationError) and the " +
+          "ErrorConsumerErrors alarm and logs.",
+      },
+    );
+    redis.addAlarms(alarms);
     alarms.functionErrors(
       "DeadLettersErrors",
       deadLetters.fn,

@@ -19,11 +19,28 @@ describe("readConfig", () => {
       originalsBucketName: undefined,
       eventSource: "thumbs.backend",
       worker: { memoryMb: 1769, timeoutSeconds: 70, reservedConcurrency: undefined, concurrency: undefined },
-      redis: { nodeType: "cache.t4g.micro", multiAz: false, keyPrefix: "thumbs:", recordTtlSeconds: 604800 },
+      redis: {
+        nodeType: "cache.t4g.micro",
+        multiAz: false,
+        keyPrefix: "thumbs:",
+        recordTtlSeconds: 604800,
+        snapshotRetentionDays: 1,
+      },
+      objectExpirationDays: 7,
       logRetention: 30,
       removalPolicy: RemovalPolicy.RETAIN,
       tracing: false,
     });
+  });
+
+  it("expires objects with their records: the record TTL in whole days, unless set", () => {
+    // Act
+    const fromTtl = configWith({ recordTtlSeconds: String(36 * 3600) });
+    const explicit = configWith({ recordTtlSeconds: "3600", objectExpirationDays: "0" });
+
+    // Assess
+    expect(fromTtl.objectExpirationDays).toBe(2);
+    expect(explicit.objectExpirationDays).toBe(0);
   });
 
   it("accepts -c strings as well as cdk.json numbers and booleans", () => {
@@ -47,6 +64,8 @@ describe("readConfig", () => {
     [{ logRetentionDays: "10" }, /logRetentionDays.*retention/],
     [{ thumbnailFormat: "png" }, /thumbnailFormat.*jpeg, webp/],
     [{ removalPolicy: "snapshot" }, /removalPolicy.*retain, destroy/],
+    [{ redisSnapshotRetentionDays: "36" }, /redisSnapshotRetentionDays.*0 to 35/],
+    [{ objectExpirationDays: "-1" }, /objectExpirationDays.*0 to 3650/],
   ])("rejects %j naming the key", (context, message) => {
     // Act
     const read = () => configWith(context);
@@ -134,6 +153,9 @@ describe("context options", () => {
     workerReservedConcurrency: "50",
     workerConcurrency: "4",
     redisMultiAz: "true",
+    redisNodeType: "cache.m7g.large",
+    redisSnapshotRetentionDays: "3",
+    recordTtlSeconds: String(14 * 24 * 3600),
     thumbnailSizes: "large:800x800,small:200x200",
     logRetentionDays: "7",
     alarmEmail: "ops@example.com",
@@ -182,6 +204,38 @@ describe("context options", () => {
     });
   });
 
+  it("keeps the configured snapshots and alarms on both nodes, without CPU credits off burstable types", () => {
+    // Act
+    const alarms = Object.values(resourcesOfType(template, "AWS::CloudWatch::Alarm")).map((a) => ({
+      metric: a.Properties?.MetricName,
+      on: JSON.stringify(a.Properties?.Dimensions),
+    }));
+
+    // Assess
+    template.hasResourceProperties("AWS::ElastiCache::ReplicationGroup", {
+      CacheNodeType: "cache.m7g.large",
+      SnapshotRetentionLimit: 3,
+    });
+    for (const metric of ["DatabaseMemoryUsagePercentage", "Evictions", "CurrConnections"]) {
+      for (const node of ["-001", "-002"]) {
+        expect(alarms).toContainEqual({ metric, on: expect.stringContaining(node) });
+      }
+    }
+    expect(alarms.map((a) => a.metric)).not.toContain("CPUCreditBalance");
+  });
+
+  it("expires thumbnails after the record TTL in days, even with imported originals", () => {
+    // Act
+    const rules = JSON.stringify(
+      resourcesOfType(template, "AWS::S3::Bucket")[
+        logicalId(template, "AWS::S3::Bucket", "StorageThumbnails")
+      ]!.Properties!.LifecycleConfiguration,
+    );
+
+    // Assess
+    expect(rules).toContain('"ExpirationInDays":14');
+  });
+
   it("traces actively through an X-Ray endpoint, and mails the alarms", () => {
     // Act
     const endpoints = JSON.stringify(resourcesOfType(template, "AWS::EC2::VPCEndpoint"));
@@ -194,5 +248,26 @@ describe("context options", () => {
       Endpoint: "ops@example.com",
     });
     template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
+  });
+});
+
+describe("objectExpirationDays=0", () => {
+  // Prepare
+  const { template } = synth({ objectExpirationDays: "0" });
+
+  it("keeps objects, but still aborts incomplete uploads after a day", () => {
+    // Act
+    const rules = ["StorageOriginals", "StorageThumbnails"].map((prefix) =>
+      JSON.stringify(
+        resourcesOfType(template, "AWS::S3::Bucket")[logicalId(template, "AWS::S3::Bucket", prefix)]!
+          .Properties!.LifecycleConfiguration,
+      ),
+    );
+
+    // Assess
+    for (const rule of rules) {
+      expect(rule).not.toContain("ExpirationInDays");
+      expect(rule).toContain('"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":1}');
+    }
   });
 });

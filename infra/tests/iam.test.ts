@@ -101,12 +101,13 @@ describe("least privilege per function", () => {
       .filter((a) => !a.startsWith("ec2:") && !a.startsWith("logs:"))
       .sort();
 
-  it("lets the coordinator list originals and publish slices, and nothing more", () => {
+  it("lets the coordinator list originals, read manifests and publish slices, and nothing more", () => {
     // Act
     const actions = pipelineActions("Coordinator");
 
     // Assess
     expect(actions).toEqual([
+      "s3:GetObject",
       "s3:ListBucket",
       "secretsmanager:GetSecretValue",
       "sns:Publish",

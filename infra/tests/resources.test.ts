@@ -2,7 +2,13 @@ import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../packages/error-consumer/dashboard/request-queue.js";
 import { ADMIN_API_THROTTLE } from "../lib/admin-api.js";
-import { REDIS_PORT } from "../lib/redis.js";
+import {
+  REDIS_ALARMS,
+  REDIS_MAINTENANCE_WINDOW,
+  REDIS_PARAMETER_FAMILY,
+  REDIS_PORT,
+  REDIS_SNAPSHOT_WINDOW,
+} from "../lib/redis.js";
 import { logicalId, resourcesOfType, synth } from "./synth.js";
 
 // Prepare (shared): one synth of the default configuration for every test in this file.
@@ -10,6 +16,32 @@ import { logicalId, resourcesOfType, synth } from "./synth.js";
 const { template } = synth();
 
 const fnId = (name: string) => logicalId(template, "AWS::Lambda::Function", `${name}Function`);
+
+type Props = Record<string, unknown>;
+const alarmProps = () =>
+  Object.values(resourcesOfType(template, "AWS::CloudWatch::Alarm")).map((a) => a.Properties! as Props);
+/** The one alarm on `metric` whose dimensions mention `on` (a logical id). */
+const alarmOn = (metric: string, on: string) => {
+  const found = alarmProps().filter(
+    (a) => a.MetricName === metric && JSON.stringify(a.Dimensions).includes(on),
+  );
+  expect(found, `${metric} on ${on}`).toHaveLength(1);
+  return found[0]!;
+};
+
+/** "HH:MM-HH:MM" or "ddd:HH:MM-ddd:HH:MM" as minutes of the week (a daily window on every day). */
+function windowMinutes(window: string): Array<[number, number]> {
+  const days = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+  const at = (part: string, day: number) => {
+    const [h, m] = part.split(":").slice(-2).map(Number);
+    return day * 1440 + h! * 60 + m!;
+  };
+  const [from, to] = window.split("-") as [string, string];
+  if (/^[a-z]/.test(from)) {
+    return [[at(from, days.indexOf(from.slice(0, 3))), at(to, days.indexOf(to.slice(0, 3)))]];
+  }
+  return days.map((_, day) => [at(from, day), at(to, day)]);
+}
 
 describe("network", () => {
   it("has isolated subnets only: no internet gateway, no NAT gateway", () => {
@@ -78,6 +110,73 @@ describe("redis", () => {
     });
   });
 
+  it("never evicts: a noeviction parameter group of the engine's family, used by the group", () => {
+    // Prepare
+    const parameters = logicalId(template, "AWS::ElastiCache::ParameterGroup", "RedisParameters");
+
+    // Assess
+    template.hasResourceProperties("AWS::ElastiCache::ParameterGroup", {
+      CacheParameterGroupFamily: REDIS_PARAMETER_FAMILY,
+      Properties: { "maxmemory-policy": "noeviction" },
+    });
+    template.hasResourceProperties("AWS::ElastiCache::ReplicationGroup", {
+      EngineVersion: Match.stringLikeRegexp(`^${REDIS_PARAMETER_FAMILY.replace("redis", "")}\\.`),
+      CacheParameterGroupName: { Ref: parameters },
+    });
+  });
+
+  it("keeps a day of snapshots, in a window apart from maintenance, and upgrades only by hand", () => {
+    // Act
+    const group = Object.values(resourcesOfType(template, "AWS::ElastiCache::ReplicationGroup"))[0]!
+      .Properties!;
+    const snapshots = windowMinutes(String(group.SnapshotWindow));
+    const [[start, end]] = windowMinutes(String(group.PreferredMaintenanceWindow)) as [[number, number]];
+
+    // Assess
+    expect(group).toMatchObject({
+      SnapshotRetentionLimit: 1,
+      SnapshotWindow: REDIS_SNAPSHOT_WINDOW,
+      PreferredMaintenanceWindow: REDIS_MAINTENANCE_WINDOW,
+      AutoMinorVersionUpgrade: false,
+    });
+    expect(end - start).toBeGreaterThanOrEqual(60);
+    for (const [from, to] of snapshots) {
+      expect(to - from).toBeGreaterThanOrEqual(60);
+      expect(to <= start || from >= end, `snapshot ${from}-${to} vs maintenance ${start}-${end}`).toBe(true);
+    }
+  });
+
+  it("alarms on memory, evictions, CPU credits and connections, saying what to inspect", () => {
+    // Prepare
+    const group = logicalId(template, "AWS::ElastiCache::ReplicationGroup", "RedisReplicationGroup");
+    const expected = [
+      [
+        "DatabaseMemoryUsagePercentage",
+        "GreaterThanThreshold",
+        REDIS_ALARMS.memoryPercent,
+        /BytesUsedForCache.*redisNodeType/,
+      ],
+      ["Evictions", "GreaterThanThreshold", 0, /noeviction.*parameter group/],
+      ["CPUCreditBalance", "LessThanThreshold", REDIS_ALARMS.minCpuCredits, /CPUUtilization.*redisNodeType/],
+      ["CurrConnections", "GreaterThanThreshold", REDIS_ALARMS.maxConnections, /ConcurrentExecutions/],
+    ] as const;
+
+    for (const [metric, comparison, threshold, inspect] of expected) {
+      // Act
+      const alarm = alarmOn(metric, group);
+
+      // Assess
+      expect(alarm).toMatchObject({
+        Namespace: "AWS/ElastiCache",
+        ComparisonOperator: comparison,
+        Threshold: threshold,
+        Dimensions: [{ Name: "CacheClusterId", Value: { "Fn::Join": ["", [{ Ref: group }, "-001"]] } }],
+      });
+      expect(JSON.stringify(alarm.AlarmDescription)).toMatch(inspect);
+    }
+    expect(REDIS_ALARMS.memoryPercent).toBe(80);
+  });
+
   it("admits only the four functions' security groups, on the Redis port", () => {
     // Prepare
     const redisSg = logicalId(template, "AWS::EC2::SecurityGroup", "RedisSecurityGroup");
@@ -123,6 +222,31 @@ describe("storage", () => {
       });
       const policy = policies.find((p) => JSON.stringify(p.Properties?.Bucket).includes(id));
       expect(JSON.stringify(policy?.Properties?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it("expires originals and thumbnails after the record TTL (7 days) and aborts uploads after a day", () => {
+    // Act
+    const rules = (prefix: string) => {
+      const id = logicalId(template, "AWS::S3::Bucket", `Storage${prefix}`);
+      return (
+        resourcesOfType(template, "AWS::S3::Bucket")[id]!.Properties!.LifecycleConfiguration as {
+          Rules: Props[];
+        }
+      ).Rules;
+    };
+
+    // Assess
+    for (const bucket of ["Originals", "Thumbnails"]) {
+      expect(rules(bucket)).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: "Enabled",
+          }),
+          expect.objectContaining({ ExpirationInDays: 7, Status: "Enabled" }),
+        ]),
+      );
     }
   });
 });
@@ -212,5 +336,93 @@ describe("observability", () => {
       TreatMissingData: "notBreaching",
     });
     expect(deadLettered?.AlarmDescription).toMatch(/ProcessingFailed.*logs.*retry.*admin API/);
+  });
+  it("names the queue each dead-letter queue alarm watches", () => {
+    for (const queue of ["SliceDeliveryDlq", "WorkerFailures", "CoordinatorFailures"]) {
+      // Act
+      const alarm = alarmOn("ApproximateNumberOfMessagesVisible", queue);
+      const description = JSON.stringify(alarm.AlarmDescription);
+
+      // Assess
+      expect(description).toContain(`the ${queue} queue`);
+      expect(description).toContain(logicalId(template, "AWS::SQS::Queue", queue));
+    }
+  });
+
+  it("alarms on admin API errors and 5xx, coordinator throttles and dropped worker events", () => {
+    // Prepare
+    const api = logicalId(template, "AWS::ApiGatewayV2::Api", "AdminApi");
+
+    // Act
+    const errorConsumer = alarmOn("Errors", fnId("ErrorConsumer"));
+    const api5xx = alarmOn("5xx", api);
+    const throttles = alarmOn("Throttles", fnId("Coordinator"));
+    const dropped = alarmOn("AsyncEventsDropped", fnId("Worker"));
+
+    // Assess
+    expect(errorConsumer).toMatchObject({ Namespace: "AWS/Lambda", Statistic: "Sum", Threshold: 1 });
+    expect(errorConsumer.AlarmDescription).toMatch(/thumbs-error-consumer/);
+    expect(api5xx).toMatchObject({
+      Namespace: "AWS/ApiGateway",
+      Dimensions: [{ Name: "ApiId", Value: { Ref: api } }],
+      Statistic: "Sum",
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0,
+    });
+    expect(api5xx.AlarmDescription).toMatch(/access logs/);
+    expect(throttles).toMatchObject({ Namespace: "AWS/Lambda", Statistic: "Sum", Threshold: 1 });
+    expect(dropped).toMatchObject({
+      Namespace: "AWS/Lambda",
+      Statistic: "Sum",
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0,
+    });
+    expect(dropped.AlarmDescription).toMatch(/WorkerFailures/);
+  });
+
+  it("lets CloudWatch alarms of this account, and only them, publish to the TLS-only alarm topic", () => {
+    // Prepare
+    const topic = logicalId(template, "AWS::SNS::Topic", "AlarmsTopic");
+    const key = logicalId(template, "AWS::KMS::Key", "AlarmsKey");
+
+    // Act
+    const policy = Object.values(resourcesOfType(template, "AWS::SNS::TopicPolicy")).find((p) =>
+      JSON.stringify(p.Properties?.Topics).includes(topic),
+    )!.Properties!.PolicyDocument as { Statement: Props[] };
+    const keyPolicy = resourcesOfType(template, "AWS::KMS::Key")[key]!.Properties!.KeyPolicy as {
+      Statement: Props[];
+    };
+
+    // Assess
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: "Deny",
+        Action: "sns:Publish",
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      }),
+    );
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: { Ref: topic },
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "123456789012" },
+          ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*" },
+        },
+      }),
+    );
+    // The topic's key is a customer-managed one whose policy lets CloudWatch encrypt for it.
+    template.hasResourceProperties("AWS::SNS::Topic", {
+      KmsMasterKeyId: { "Fn::GetAtt": [key, "Arn"] },
+    });
+    expect(keyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: expect.arrayContaining(["kms:Decrypt", "kms:GenerateDataKey*"]),
+      }),
+    );
   });
 });
