@@ -160,18 +160,7 @@ export class PlanStore {
 
   /** Removes every record of an order (its plan, progress and error records). */
   async forgetOrder(orderId: string): Promise<void> {
-    const k = this.keys(orderId);
-    await this.redis.del(
-      k.meta,
-      k.done,
-      k.failed,
-      k.errors,
-      k.errorsAt,
-      k.keys,
-      k.index,
-      k.attempts,
-      k.announce,
-    );
+    await this.redis.del(...Object.values(this.keys(orderId)));
   }
 
   /** The planned index of a source key, or undefined when the key is not an image of the order. */

@@ -1,6 +1,7 @@
 import { type OrderLedger, OrderNotFoundError } from "@thumbs/core";
 import { describe, expect, it } from "vitest";
 import { type ApiRequest, createAdminApi } from "../src/api.js";
+import { testConfig } from "./helpers/factories.js";
 
 /** Routing and validation only; the integration suite runs the API against a real Redis. */
 const ledger = {
@@ -11,16 +12,7 @@ const ledger = {
   listErrors: async () => ({ records: [], total: 0, offset: 0, limit: 50 }),
   recentOrderIds: async () => [],
 } as unknown as OrderLedger;
-const config = (apiToken: string | undefined) => ({
-  apiToken,
-  sliceTopicArn: "arn:aws:sns:us-east-1:000000000000:slices",
-  sliceSize: 25,
-  thumbnailBucket: "thumbs",
-  thumbnailPrefix: "",
-  maxInputBytes: 1e6,
-  maxInputPixels: 1e6,
-  imageTimeoutSeconds: 5,
-});
+const config = (apiToken: string | undefined) => testConfig({ apiToken });
 const api = createAdminApi({ ledger, s3: {} as never, sns: {} as never, config: config(undefined) });
 const TOKEN = "a-token-for-the-core-0123";
 const guarded = createAdminApi({ ledger, s3: {} as never, sns: {} as never, config: config(TOKEN) });

@@ -4,6 +4,7 @@ import { type OrderLedger, OrderNotFoundError } from "@thumbs/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createAdminApi } from "../src/api.js";
 import { createHttpServer, type HttpServerOptions } from "../src/http-server.js";
+import { testConfig } from "./helpers/factories.js";
 import { exchange, head, openConnection } from "./raw-http.js";
 
 /**
@@ -30,16 +31,7 @@ const api = createAdminApi({
   ledger,
   s3: {} as never,
   sns: {} as never,
-  config: {
-    apiToken: TOKEN,
-    sliceTopicArn: "arn:aws:sns:us-east-1:000000000000:slices",
-    sliceSize: 25,
-    thumbnailBucket: "thumbs",
-    thumbnailPrefix: "",
-    maxInputBytes: 1e6,
-    maxInputPixels: 1e6,
-    imageTimeoutSeconds: 5,
-  },
+  config: testConfig({ apiToken: TOKEN }),
 });
 
 const servers: Server[] = [];

@@ -2,6 +2,7 @@ import type { OrderLedger } from "@thumbs/core";
 import { describe, expect, it } from "vitest";
 import type { AdminDeps } from "../src/deps.js";
 import { thumbnailOnDemand } from "../src/thumbnails.js";
+import { testConfig } from "./helpers/factories.js";
 
 /** A planned order of one image; only what thumbnailOnDemand reads. */
 const ledger = {
@@ -33,17 +34,7 @@ const deps = (config: Partial<AdminDeps["config"]>): AdminDeps => ({
   ledger,
   s3: stallingS3 as never,
   sns: {} as never,
-  config: {
-    apiToken: undefined,
-    sliceTopicArn: "arn:aws:sns:us-east-1:000000000000:slices",
-    sliceSize: 25,
-    thumbnailBucket: "thumbs",
-    thumbnailPrefix: "",
-    maxInputBytes: 1e6,
-    maxInputPixels: 1e6,
-    imageTimeoutSeconds: 30,
-    ...config,
-  },
+  config: testConfig({ imageTimeoutSeconds: 30, ...config }),
 });
 
 describe("a thumbnail made on demand", () => {
