@@ -21,7 +21,7 @@ describe("the order-completed contract", () => {
   });
 
   it.each([
-    [{ orderId: "o", bucket: "my-bucket" }, /exactly one of `prefix` or `keys`/],
+    [{ orderId: "o", bucket: "my-bucket" }, /exactly one of `prefix`, `keys` or `manifest`/],
     [{ orderId: "o", bucket: "my-bucket", prefix: "p/", keys: ["a"] }, /exactly one/],
     [{ orderId: "../x", bucket: "my-bucket", prefix: "p/" }, /orderId: expected 1-128 characters/],
     [{ orderId: "o", bucket: "My_Bucket", prefix: "p/" }, /bucket: expected an S3 bucket name/],
