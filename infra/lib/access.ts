@@ -68,3 +68,17 @@ export function allowReadSecret(role: IRole, secret: ISecret): void {
     new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [secret.secretArn] }),
   );
 }
+
+/**
+ * kms:Decrypt on one customer-managed key, only in requests S3 makes on the role's behalf in `region`
+ * (kms:ViaService): reading objects of a bucket encrypted with SSE-KMS under that key, nothing else.
+ */
+export function allowDecryptViaS3(role: IRole, keyArn: string, region: string): void {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ["kms:Decrypt"],
+      resources: [keyArn],
+      conditions: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
+    }),
+  );
+}

@@ -35,6 +35,16 @@ export function minWorkerTimeoutSeconds(imageTimeoutSeconds: number = IMAGE_TIME
  * instead: 70 s is its floor with 30 s images (minWorkerTimeoutSeconds), and leaves 35 s to start images.
  */
 export const DEFAULT_WORKER_TIMEOUT_SECONDS = 70;
+/**
+ * Workers that may run at once unless `workerReservedConcurrency` says otherwise ("none" lifts the cap).
+ * Derived in infra/README.md ("Worker fan-out: why 75"): at ~20-23 images a second per 1-vCPU worker,
+ * each image 1 GET + 2 PUTs, 75 workers stay under S3's ~3,500 PUT/s for one order's `{orderId}/`
+ * prefix and keep Redis at 75 connections, while a 1,000-image order's 40 slices still all run at once.
+ */
+export const DEFAULT_WORKER_RESERVED_CONCURRENCY = 75;
+/** The value of `workerReservedConcurrency` that deploys the worker without reserved concurrency. */
+export const NO_RESERVED_CONCURRENCY = "none";
+
 /** Keep in step with DEFAULT_RECORD_TTL_SECONDS in @thumbs/core (7 days). */
 export const DEFAULT_RECORD_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -42,6 +52,11 @@ export const DEFAULT_RECORD_TTL_SECONDS = 7 * 24 * 3600;
 export interface ThumbsConfig {
   /** Use this existing bucket for originals instead of creating one. */
   originalsBucketName: string | undefined;
+  /**
+   * The KMS key of an existing originals bucket encrypted with SSE-KMS: its readers get kms:Decrypt on
+   * it, through S3 only. Only with originalsBucketName.
+   */
+  originalsKmsKeyArn: string | undefined;
   thumbnailPrefix: string;
   /** Attach the rule to this existing event bus (e.g. `default`) instead of creating one. */
   eventBusName: string | undefined;
@@ -50,6 +65,7 @@ export interface ThumbsConfig {
   worker: {
     memoryMb: number;
     timeoutSeconds: number;
+    /** Reserved concurrent executions; undefined = no cap (`workerReservedConcurrency=none`). */
     reservedConcurrency: number | undefined;
     /** Images in flight per worker; unset = derived from memory by the worker itself. */
     concurrency: number | undefined;
@@ -145,6 +161,44 @@ function workerTimeoutSeconds(node: Node): number {
   return seconds;
 }
 
+/** workerReservedConcurrency: 1 to 10,000 workers, "none" for no cap, unset for the default. */
+function workerReservedConcurrency(node: Node): number | undefined {
+  const key = "workerReservedConcurrency";
+  const text = str(node, key);
+  if (text === undefined) return DEFAULT_WORKER_RESERVED_CONCURRENCY;
+  if (text === NO_RESERVED_CONCURRENCY) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 10_000) {
+    throw new Error(
+      `Context "${key}" must be an integer from 1 to 10000, or "${NO_RESERVED_CONCURRENCY}" for no cap, got "${text}".`,
+    );
+  }
+  return value;
+}
+
+/** A KMS key ARN (not an alias): `arn:<partition>:kms:<region>:<account>:key/<key id>`. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
+
+/** originalsKmsKeyArn: the key ARN of an imported originals bucket's SSE-KMS key. */
+function originalsKmsKeyArn(node: Node): string | undefined {
+  const key = "originalsKmsKeyArn";
+  const arn = str(node, key);
+  if (arn === undefined) return undefined;
+  if (!KMS_KEY_ARN.test(arn)) {
+    throw new Error(
+      `Context "${key}" must be the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<key id>; ` +
+        `not an alias), got "${arn}".`,
+    );
+  }
+  if (str(node, "originalsBucketName") === undefined) {
+    throw new Error(
+      `Context "${key}" is the key of an existing originals bucket: set "originalsBucketName" too ` +
+        "(the bucket this stack creates uses S3-managed keys).",
+    );
+  }
+  return arn;
+}
+
 const DAY_SECONDS = 24 * 3600;
 
 function recordTtlSeconds(node: Node): number {
@@ -155,13 +209,14 @@ function recordTtlSeconds(node: Node): number {
 export function readConfig(node: Node): ThumbsConfig {
   return {
     originalsBucketName: str(node, "originalsBucketName"),
+    originalsKmsKeyArn: originalsKmsKeyArn(node),
     thumbnailPrefix: str(node, "thumbnailPrefix") ?? "",
     eventBusName: str(node, "eventBusName"),
     eventSource: str(node, "eventSource") ?? "thumbs.backend",
     worker: {
       memoryMb: int(node, "workerMemoryMb", 128, 10_240) ?? DEFAULT_WORKER_MEMORY_MB,
       timeoutSeconds: workerTimeoutSeconds(node),
-      reservedConcurrency: int(node, "workerReservedConcurrency", 1, 10_000),
+      reservedConcurrency: workerReservedConcurrency(node),
       concurrency: int(node, "workerConcurrency", 1, 64),
     },
     redis: {

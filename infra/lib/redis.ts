@@ -1,4 +1,5 @@
 import { type RemovalPolicy, Token } from "aws-cdk-lib";
+import { ComparisonOperator, Metric } from "aws-cdk-lib/aws-cloudwatch";
 import {
   type ISecurityGroup,
   type IVpc,
@@ -6,7 +7,6 @@ import {
   SecurityGroup,
   type SubnetSelection,
 } from "aws-cdk-lib/aws-ec2";
-import { ComparisonOperator, Metric } from "aws-cdk-lib/aws-cloudwatch";
 import { CfnParameterGroup, CfnReplicationGroup, CfnSubnetGroup } from "aws-cdk-lib/aws-elasticache";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";

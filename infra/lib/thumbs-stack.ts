@@ -1,5 +1,5 @@
 import { imageConcurrency, LAMBDA_MB_PER_VCPU, threadpoolSize } from "@thumbs/worker";
-import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { Arn, ArnFormat, CfnOutput, Duration, Stack, type StackProps, Token } from "aws-cdk-lib";
 import { ComparisonOperator, Metric } from "aws-cdk-lib/aws-cloudwatch";
 import { EventBus, type IEventBus, Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -10,6 +10,7 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { LambdaSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Construct } from "constructs";
 import {
+  allowDecryptViaS3,
   allowDeleteObjects,
   allowGetObjects,
   allowListBucket,
@@ -242,6 +243,21 @@ export class ThumbsStack extends Stack {
     allowListBucket(errorConsumer.role, storage.originals);
     allowGetObjects(errorConsumer.role, storage.originals);
     allowPutObjects(errorConsumer.role, storage.thumbnails, config.thumbnailPrefix);
+    // An existing originals bucket encrypted with SSE-KMS: whoever reads originals (the worker, the
+    // admin API's thumbnails on demand, the coordinator's manifests) must decrypt with its key.
+    if (config.originalsKmsKeyArn) {
+      const keyRegion = Arn.split(config.originalsKmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME).region;
+      if (!Token.isUnresolved(this.region) && keyRegion !== this.region) {
+        throw new Error(
+          `Context "originalsKmsKeyArn" names a key in ${keyRegion}, but the stack deploys to ${this.region}: ` +
+            "the originals bucket (and so its key) must be in the stack's region, which the functions " +
+            "reach through the VPC's S3 gateway endpoint only.",
+        );
+      }
+      for (const fn of [worker, errorConsumer, coordinator]) {
+        allowDecryptViaS3(fn.role, config.originalsKmsKeyArn, this.region);
+      }
+    }
     const adminApi = new AdminApi(this, "AdminApi", {
       handler: errorConsumer.fn,
       logRetention,
@@ -289,7 +305,17 @@ export class ThumbsStack extends Stack {
     );
     alarms.queueNotEmpty("CoordinatorFailuresNotEmpty", coordinatorFailures, "Orders could not be planned");
     alarms.functionErrors("WorkerErrors", worker.fn, "The worker");
-    alarms.functionThrottles("WorkerThrottles", worker.fn, "The worker");
+    // With reserved concurrency, a large order's slices queue as throttled async events and Lambda
+    // retries them for up to 6 h: expected, not lost. Alarm only when throttling lasts 30 minutes.
+    alarms.threshold("WorkerThrottles", worker.fn.metricThrottles({ statistic: "Sum" }), {
+      threshold: 1,
+      comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 6,
+      description:
+        "The worker has been throttled for 30 minutes straight: orders wait on workerReservedConcurrency. " +
+        "Brief throttling during a large order is expected (Lambda retries queued slices for up to 6 h); " +
+        "if this persists, raise workerReservedConcurrency within S3's per-prefix rates (infra/README.md).",
+    });
     alarms.threshold(
       "WorkerAsyncEventsDropped",
       worker.fn.metric("AsyncEventsDropped", { statistic: "Sum" }),

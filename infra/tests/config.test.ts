@@ -17,8 +17,9 @@ describe("readConfig", () => {
     // Assess
     expect(config).toMatchObject({
       originalsBucketName: undefined,
+      originalsKmsKeyArn: undefined,
       eventSource: "thumbs.backend",
-      worker: { memoryMb: 1769, timeoutSeconds: 70, reservedConcurrency: undefined, concurrency: undefined },
+      worker: { memoryMb: 1769, timeoutSeconds: 70, reservedConcurrency: 75, concurrency: undefined },
       redis: {
         nodeType: "cache.t4g.micro",
         multiAz: false,
@@ -66,12 +67,44 @@ describe("readConfig", () => {
     [{ removalPolicy: "snapshot" }, /removalPolicy.*retain, destroy/],
     [{ redisSnapshotRetentionDays: "36" }, /redisSnapshotRetentionDays.*0 to 35/],
     [{ objectExpirationDays: "-1" }, /objectExpirationDays.*0 to 3650/],
+    [{ workerReservedConcurrency: "0" }, /workerReservedConcurrency.*1 to 10000, or "none"/],
+    [{ workerReservedConcurrency: "2.5" }, /workerReservedConcurrency.*1 to 10000, or "none"/],
+    [{ workerReservedConcurrency: "unlimited" }, /workerReservedConcurrency.*1 to 10000, or "none"/],
   ])("rejects %j naming the key", (context, message) => {
     // Act
     const read = () => configWith(context);
 
     // Assess
     expect(read).toThrow(message);
+  });
+});
+
+describe("worker reserved concurrency", () => {
+  const workerProps = (context: Record<string, unknown>) => {
+    const { template } = synth(context);
+    return resourcesOfType(template, "AWS::Lambda::Function")[
+      logicalId(template, "AWS::Lambda::Function", "WorkerFunction")
+    ]!.Properties as Record<string, unknown>;
+  };
+
+  it("takes workerReservedConcurrency from -c strings and cdk.json numbers", () => {
+    // Act
+    const fromCli = configWith({ workerReservedConcurrency: "250" });
+    const fromJson = configWith({ workerReservedConcurrency: 250 });
+
+    // Assess
+    expect(fromCli.worker.reservedConcurrency).toBe(250);
+    expect(fromJson.worker.reservedConcurrency).toBe(250);
+  });
+
+  it('sets ReservedConcurrentExecutions from the option, and none at all for "none"', () => {
+    // Act
+    const capped = workerProps({ workerReservedConcurrency: "20" });
+    const uncapped = workerProps({ workerReservedConcurrency: "none" });
+
+    // Assess
+    expect(capped.ReservedConcurrentExecutions).toBe(20);
+    expect(uncapped).not.toHaveProperty("ReservedConcurrentExecutions");
   });
 });
 

@@ -2,7 +2,7 @@ import { REQUIRED_OUTPUTS } from "@thumbs/load-test/stack-outputs";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { API_GATEWAY_TIMEOUT_SECONDS } from "../../packages/error-consumer/src/config.js";
-import { DEFAULT_WORKER_MEMORY_MB } from "../lib/config.js";
+import { DEFAULT_WORKER_MEMORY_MB, DEFAULT_WORKER_RESERVED_CONCURRENCY } from "../lib/config.js";
 import { handlerEntry } from "../lib/paths.js";
 import type { PipelineFunction } from "../lib/pipeline-function.js";
 import { logicalId, resourcesOfType, synth } from "./synth.js";
@@ -47,7 +47,18 @@ describe("functions", () => {
     // Assess
     expect(props.MemorySize).toBe(1769);
     expect(props.Timeout).toBe(70);
-    expect(props.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it("caps concurrent workers at the default reserved concurrency (README: Worker fan-out)", () => {
+    // Act
+    const props = fnProps("Worker");
+
+    // Assess
+    expect(DEFAULT_WORKER_RESERVED_CONCURRENCY).toBe(75);
+    expect(props.ReservedConcurrentExecutions).toBe(DEFAULT_WORKER_RESERVED_CONCURRENCY);
+    for (const name of ["Coordinator", "ErrorConsumer", "DeadLetters"]) {
+      expect(fnProps(name).ReservedConcurrentExecutions).toBeUndefined();
+    }
   });
 
   it("gives every function the Powertools settings and the shared Redis settings", () => {

@@ -236,3 +236,67 @@ describe("least privilege per function", () => {
     ]);
   });
 });
+
+describe("SSE-KMS key of an existing originals bucket (originalsKmsKeyArn)", () => {
+  const keyArn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  /** The statements granting kms:Decrypt, by the function whose role holds them. */
+  const decryptGrants = (template: Template) =>
+    identityStatements(template).filter(({ statement }) => asArray(statement.Action).includes("kms:Decrypt"));
+  const fnOf = (owner: string) =>
+    ["Coordinator", "Worker", "ErrorConsumer", "DeadLetters"].find((fn) => owner.startsWith(`${fn}Role`));
+
+  it("grants kms:Decrypt on the key, through S3 in the stack's region, to exactly the originals' readers", () => {
+    // Act
+    const { template } = synth({ originalsBucketName: "my-photos", originalsKmsKeyArn: keyArn });
+    const grants = decryptGrants(template);
+
+    // Assess
+    expect(grants.map(({ owner }) => fnOf(owner)).sort()).toEqual(["Coordinator", "ErrorConsumer", "Worker"]);
+    for (const { statement } of grants) {
+      expect(statement).toMatchObject({
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: keyArn,
+        Condition: { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } },
+      });
+    }
+  });
+
+  it("grants no kms:Decrypt to those roles without the option", () => {
+    for (const context of [{}, { originalsBucketName: "my-photos" }]) {
+      // Act
+      const { template } = synth(context);
+      const grants = decryptGrants(template).filter(({ owner }) => fnOf(owner) !== undefined);
+
+      // Assess
+      expect(grants).toEqual([]);
+    }
+  });
+
+  it.each([
+    ["an alias", "arn:aws:kms:us-east-1:111122223333:alias/originals"],
+    ["a bare key id", "1234abcd-12ab-34cd-56ef-1234567890ab"],
+    ["another service", "arn:aws:s3:::my-photos"],
+    ["a short account", "arn:aws:kms:us-east-1:1111:key/1234abcd"],
+  ])("fails synth on %s, naming the option", (_what, arn) => {
+    // Act
+    const run = () => synth({ originalsBucketName: "my-photos", originalsKmsKeyArn: arn });
+
+    // Assess
+    expect(run).toThrow(/Context "originalsKmsKeyArn" must be the ARN of a KMS key/);
+  });
+
+  it("fails synth without an existing originals bucket, or with a key in another region", () => {
+    // Act
+    const noBucket = () => synth({ originalsKmsKeyArn: keyArn });
+    const otherRegion = () =>
+      synth({
+        originalsBucketName: "my-photos",
+        originalsKmsKeyArn: keyArn.replace("us-east-1", "eu-west-1"),
+      });
+
+    // Assess
+    expect(noBucket).toThrow(/"originalsKmsKeyArn" is the key of an existing originals bucket/);
+    expect(otherRegion).toThrow(/"originalsKmsKeyArn" names a key in eu-west-1.*us-east-1/);
+  });
+});

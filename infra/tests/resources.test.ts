@@ -426,3 +426,14 @@ describe("observability", () => {
     );
   });
 });
+
+describe("the worker's throttle alarm", () => {
+  it("fires only when throttling lasts 30 minutes: a large order queues by design under the cap", () => {
+    // Act
+    const throttles = alarmOn("Throttles", fnId("Worker"));
+
+    // Assess
+    expect(throttles).toMatchObject({ EvaluationPeriods: 6, Period: 300 });
+    expect(throttles.AlarmDescription).toMatch(/30 minutes straight/);
+  });
+});
