@@ -52,7 +52,7 @@ describe("fault schedules: nothing lost, nothing counted that did not happen", (
   beforeAll(async () => {
     stack = await testStack({
       sliceSize: 3,
-      visibilityTimeoutSeconds: 2,
+      visibilityTimeoutSeconds: 3,
       faults: { s3FailureRate: 0, seed: "schedules" },
       // The poison marker kills the worker process that fetches it (local fault injection only); images
       // get a 3 s deadline so a stalled S3 ends quickly; Transient images are tried twice.

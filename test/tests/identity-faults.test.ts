@@ -17,7 +17,7 @@ describe("orders never get stuck: poison images, stalled S3, a wiped Redis", () 
   beforeAll(async () => {
     stack = await testStack({
       sliceSize: 4,
-      visibilityTimeoutSeconds: 2,
+      visibilityTimeoutSeconds: 3,
       faults: {},
       // POISON kills the worker that fetches it (test-only fault injection of the local runtime); a 2 s
       // image deadline and no Transient re-queue keep the stalled-S3 case short.

@@ -83,7 +83,7 @@ async function poll(): Promise<void> {
               }),
             )
             .catch(() => undefined),
-        (visibilitySeconds * 1000) / 3,
+        (visibilitySeconds * 1000) / 4,
       );
       try {
         // A request id of its own per delivery, as Lambda gives each SNS delivery.

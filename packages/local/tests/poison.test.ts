@@ -18,7 +18,8 @@ describe("a poison image that crashes its worker", () => {
     stack = await startLocalStack({
       workers: 2,
       sliceSize: 2,
-      visibilityTimeoutSeconds: 1,
+      // A running delivery keeps its message invisible by renewing this; under CI load a 1 s window can lapse.
+      visibilityTimeoutSeconds: 3,
       redis: redis(),
       workerEnv: { LOCAL_FAULT_CRASH_ON: "POISON" },
     });
