@@ -228,6 +228,8 @@ export class ThumbsStack extends Stack {
       environment: {
         ...redisEnv,
         SLICE_TOPIC_ARN: sliceTopic.topicArn,
+        // A thumbnail made on demand can change a complete order's counts: the backend hears the update.
+        ORDER_EVENTS_TOPIC_ARN: orderEventsTopic.topicArn,
         THUMBNAIL_BUCKET: storage.thumbnails.bucketName,
         THUMBNAIL_PREFIX: config.thumbnailPrefix,
         ON_DEMAND_TIMEOUT_SECONDS: String(ON_DEMAND_TIMEOUT_SECONDS),
@@ -238,6 +240,7 @@ export class ThumbsStack extends Stack {
     // browser's read is then authorized by this role's s3:GetObject); thumbnails on demand read
     // originals and write thumbnails, exactly as the worker does.
     allowPublish(errorConsumer.role, sliceTopic);
+    allowPublish(errorConsumer.role, orderEventsTopic);
     allowListBucket(errorConsumer.role, storage.thumbnails);
     allowGetObjects(errorConsumer.role, storage.thumbnails);
     allowListBucket(errorConsumer.role, storage.originals);

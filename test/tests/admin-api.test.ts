@@ -199,6 +199,14 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     const meta = await sharp(made.body).metadata();
     expect(Math.max(meta.width, meta.height)).toBeLessThanOrEqual(1024);
     expect((await call(`/orders/${orderId}`)).body).toMatchObject({ done: 7, failed: 3 });
+    // The backend hears the order's new counts as an update of the completed order.
+    await expect
+      .poll(() =>
+        stack.orderEvents.events
+          .filter((e) => e.orderId === orderId && e.type === "order-thumbnails-updated")
+          .map((e) => [e.done, e.failed]),
+      )
+      .toContainEqual([7, 3]);
     const second = await call(
       `/orders/${orderId}/thumbnails/small?key=${encodeURIComponent(key("missing.jpg"))}`,
     );

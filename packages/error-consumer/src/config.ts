@@ -32,6 +32,11 @@ export interface ApiConfig extends ThumbnailSettings {
   sliceTopicArn: string;
   sliceSize: number;
   /**
+   * Where a complete order's `order-thumbnails-updated` event goes when a thumbnail made on demand
+   * moves an image from failed to done; none is sent when unset.
+   */
+  orderEventsTopicArn: string | undefined;
+  /**
    * Deadline of a thumbnail made on demand, whole (fetch, decode, store); the decode gets what is left
    * of it. Below the function's timeout, so a slow image is answered with its class rather than cut
    * off by API Gateway. The effective deadline is the lesser of this and `imageTimeoutSeconds`.
@@ -52,6 +57,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       ...thumbnailEnvShape,
       API_TOKEN: z.string().min(16, "expected at least 16 characters").optional(),
       SLICE_TOPIC_ARN: envSnsTopicArn,
+      ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional(),
       SLICE_SIZE: envInt(1, 10_000).default(DEFAULT_SLICE_SIZE),
       // Must leave the function time to answer before API Gateway's 30 s: at most 25.
       ON_DEMAND_TIMEOUT_SECONDS: envInt(1, API_GATEWAY_TIMEOUT_SECONDS - 5).default(
@@ -67,6 +73,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     ...thumbnailSettings(e),
     apiToken: e.API_TOKEN,
     sliceTopicArn: e.SLICE_TOPIC_ARN,
+    orderEventsTopicArn: e.ORDER_EVENTS_TOPIC_ARN,
     sliceSize: e.SLICE_SIZE,
     onDemandTimeoutSeconds: e.ON_DEMAND_TIMEOUT_SECONDS,
     thumbnailUrlSeconds: e.THUMBNAIL_URL_SECONDS,

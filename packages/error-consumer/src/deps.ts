@@ -20,5 +20,5 @@ export interface AdminDeps {
     | "imageTimeoutSeconds"
   > &
     // Optional for callers that build the config by hand: the defaults in config.ts apply.
-    Partial<Pick<ApiConfig, "onDemandTimeoutSeconds" | "thumbnailUrlSeconds">>;
+    Partial<Pick<ApiConfig, "onDemandTimeoutSeconds" | "thumbnailUrlSeconds" | "orderEventsTopicArn">>;
 }

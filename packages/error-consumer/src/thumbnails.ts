@@ -1,5 +1,11 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { classifyS3Error, ImageFailure, ObjectKeySchema, thumbnailKey } from "@thumbs/core";
+import {
+  announceCompletion,
+  classifyS3Error,
+  ImageFailure,
+  ObjectKeySchema,
+  thumbnailKey,
+} from "@thumbs/core";
 import { fetchOriginal, makeThumbnails, sniffImage, storeThumbnails } from "@thumbs/worker";
 import { z } from "zod";
 import { DEFAULT_ON_DEMAND_TIMEOUT_SECONDS, DEFAULT_THUMBNAIL_URL_SECONDS } from "./config.js";
@@ -158,7 +164,8 @@ export async function thumbnailOnDemand(
     });
     signal.throwIfAborted();
     await storeThumbnails(deps.s3, target, thumbnails, signal);
-    await deps.ledger.recordDone(orderId, planned.index);
+    const recorded = await deps.ledger.recordDone(orderId, planned.index);
+    if (recorded.counted) await announceUpdate(deps, orderId);
     const made = thumbnails.find((t) => t.size.name === size)!;
     return image({ body: made.data, contentType: made.contentType, etag: undefined }, "generated");
   } catch (error) {
@@ -190,4 +197,20 @@ function retryLater(message: string): ApiResponse {
   const response = json(503, { error: message, class: "Transient" });
   response.headers["retry-after"] = String(RETRY_AFTER_SECONDS);
   return response;
+}
+
+/**
+ * A failed image made good on demand changes a complete order's counts: the backend hears the new ones
+ * (order-events.ts). Best effort: the thumbnail is served even if SNS refuses, and the next slice run
+ * of the order sends the update then.
+ */
+async function announceUpdate(deps: AdminDeps, orderId: string): Promise<void> {
+  if (!deps.config.orderEventsTopicArn) return;
+  await announceCompletion(
+    deps.sns,
+    deps.config.orderEventsTopicArn,
+    deps.ledger,
+    orderId,
+    `on-demand:${orderId}`,
+  ).catch(() => undefined);
 }

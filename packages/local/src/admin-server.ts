@@ -30,6 +30,7 @@ export async function startAdminServer(
     config: {
       apiToken: token || undefined,
       sliceTopicArn: stack.emulator.topicArn,
+      orderEventsTopicArn: stack.emulator.orderEventsTopicArn,
       sliceSize: stack.coordinatorConfig.sliceSize,
       thumbnailBucket: stack.emulator.resources.thumbnailBucket,
       thumbnailPrefix: "",

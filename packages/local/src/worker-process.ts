@@ -4,9 +4,10 @@
  * succeeds; otherwise it becomes visible again and is redelivered (then dead-lettered), like SNS → Lambda.
  * Started by worker-pool.ts with the environment a Lambda would have.
  */
+
+import { randomUUID } from "node:crypto";
 import { subscribe } from "node:diagnostics_channel";
 import type { ClientRequest } from "node:http";
-import { randomUUID } from "node:crypto";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
