@@ -51,19 +51,26 @@ export async function announceCompletion(
   let published = false;
   // A change counted while this claimant held the claim found it taken and did not publish: look again
   // after publishing, so the last revision always goes out.
-  for (let round = 0; round < 3 && (await publishOnce(sns, topicArn, ledger, orderId, claimant)); round++) {
+  const target = { sns, topicArn, ledger, orderId, claimant };
+  for (let round = 0; round < 3 && (await publishOnce(target)); round++) {
     published = true;
   }
   return published;
 }
 
-async function publishOnce(
-  sns: SNSClient,
-  topicArn: string,
-  ledger: OrderLedger,
-  orderId: string,
-  claimant: string,
-): Promise<boolean> {
+async function publishOnce({
+  sns,
+  topicArn,
+  ledger,
+  orderId,
+  claimant,
+}: {
+  sns: SNSClient;
+  topicArn: string;
+  ledger: OrderLedger;
+  orderId: string;
+  claimant: string;
+}): Promise<boolean> {
   if (!(await ledger.claimAnnouncement(orderId, claimant))) return false;
   const progress = await ledger.getProgress(orderId);
   const event: OrderThumbnailsCompleted = {

@@ -3,7 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { connectRedis, ContractError, OrderLedger } from "@thumbs/core";
+import { ContractError, connectRedis, OrderLedger } from "@thumbs/core";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { loadDeadLetterConfig } from "./config.js";
 import { deadSlicesFromMessage, settleDeadSlice } from "./dead-slice.js";

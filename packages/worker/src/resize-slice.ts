@@ -111,7 +111,7 @@ async function resizePlannedSlice(
     // A redelivery does not run a Crashed image again (it would kill this invocation too); an admin retry does.
     else if (state.failureClass === "Crashed" && !slice.retry) outcomes.set(item.index, skipped(item));
     else if (state.plannedKey === undefined)
-      outcomes.set(item.index, await recordPlanLost(deps, slice, item));
+      outcomes.set(item.index, await recordUnrun(deps, slice, item, planLost()));
     else if (busy[i]) elsewhere.push(item);
     else if (state.unfinishedStarts > 0) suspects.push({ item, state });
     else fresh.push(item);
@@ -129,7 +129,7 @@ async function resizePlannedSlice(
   for (const { item, state } of [...suspects, ...waited.abandoned]) {
     const outcome =
       state.unfinishedStarts >= CRASH_LIMIT
-        ? await recordCrashed(deps, slice, order, item, state)
+        ? await recordUnrun(deps, slice, item, crashed(state.unfinishedStarts), order)
         : await run(item);
     outcomes.set(item.index, outcome);
   }
@@ -161,50 +161,45 @@ async function resizePlannedSlice(
 const unchanged = (outcome: ImageOutcome): Processed => ({ outcome, completed: false, counted: false });
 const skipped = (item: SliceItem): Processed => unchanged({ ...item, status: "skipped", ms: 0 });
 
-/** An image whose plan entry was lost (evicted): recorded failed, so the order does not wait forever. */
-async function recordPlanLost(deps: WorkerDeps, slice: SliceMessage, item: SliceItem): Promise<Processed> {
-  const failure = new ImageFailure(
-    "ProcessingFailed",
-    "The order's plan lost this image in Redis (evicted?), so it was not resized: re-send the order-completed " +
-      "event to plan the order again.",
-  );
+/**
+ * Records an image as failed without running it: its plan entry was lost (evicted), or it killed its
+ * worker CRASH_LIMIT times. `clear` removes the thumbnails a dead invocation may have stored before it
+ * could record them (a failed image has none); it is only asked for planned keys.
+ */
+async function recordUnrun(
+  deps: WorkerDeps,
+  slice: SliceMessage,
+  item: SliceItem,
+  failure: ImageFailure,
+  clear?: PlannedOrder,
+): Promise<Processed> {
+  if (clear)
+    await removeThumbnails(deps.s3, thumbnailTarget(deps.config, slice, clear, item), clear.output.sizes);
   const recorded = await deps.ledger.recordFailed(slice.orderId, {
     ...item,
     sliceIndex: slice.sliceIndex,
     failure,
   });
   return {
-    outcome: { ...item, status: "failed", failureClass: "ProcessingFailed", ms: 0 },
+    outcome: { ...item, status: "failed", failureClass: failure.failureClass, ms: 0 },
     completed: recorded.completed,
     counted: recorded.counted,
   };
 }
 
-async function recordCrashed(
-  deps: WorkerDeps,
-  slice: SliceMessage,
-  order: PlannedOrder,
-  item: SliceItem,
-  state: { unfinishedStarts: number },
-): Promise<Processed> {
-  const failure = new ImageFailure(
-    "Crashed",
-    `The worker died ${state.unfinishedStarts} times while resizing this image (out of memory, a crash in ` +
-      "the decoder, or the function timeout), so it is not tried again automatically.",
+const planLost = () =>
+  new ImageFailure(
+    "ProcessingFailed",
+    "The order's plan lost this image in Redis (evicted?), so it was not resized: re-send the order-completed " +
+      "event to plan the order again.",
   );
-  // A dead invocation may have stored thumbnails before it could record them: a failed image has none.
-  await removeThumbnails(deps.s3, thumbnailTarget(deps.config, slice, order, item), order.output.sizes);
-  const recorded = await deps.ledger.recordFailed(slice.orderId, {
-    ...item,
-    sliceIndex: slice.sliceIndex,
-    failure,
-  });
-  return {
-    outcome: { ...item, status: "failed", failureClass: "Crashed", ms: 0 },
-    completed: recorded.completed,
-    counted: recorded.counted,
-  };
-}
+
+const crashed = (deaths: number) =>
+  new ImageFailure(
+    "Crashed",
+    `The worker died ${deaths} times while resizing this image (out of memory, a crash in the decoder, or ` +
+      "the function timeout), so it is not tried again automatically.",
+  );
 
 /**
  * After every slice run, redeliveries included: publishes the order's completion event if the order is
