@@ -32,7 +32,7 @@ export interface ModelAssumptions {
   s3GetMBps: number;
   /** Both thumbnails' PUTs (in parallel). */
   s3PutMs: number;
-  /** ListObjectsV2: a range slice lists its keys; the coordinator lists 1,000 keys per page. */
+  /** ListObjectsV2: the coordinator lists 1,000 keys per page (workers never list). */
   s3ListMs: number;
   /** One ledger Lua call (per image) or the done-bitmap read (per slice), inside the VPC. */
   redisMs: number;
@@ -111,7 +111,8 @@ export function predict(memoryMb: number, sliceSize: number, a: ModelAssumptions
   // Little's law: images doing I/O = X·d; the rest share the vCPUs.
   const computing = Math.min(k, Math.max(1, k - throughput * d));
   const resizeAvgMs = c / Math.min(1, vcpu / computing);
-  const perSliceSetup = a.s3ListMs + a.redisMs;
+  // The slice's plan and item state in one round trip, and its lease.
+  const perSliceSetup = 2 * a.redisMs;
   const slices = Math.ceil(a.images / sliceSize);
   // Never shorter than one image from start to end: the last image of a slice cannot be shared out.
   const sliceMs =
@@ -119,7 +120,9 @@ export function predict(memoryMb: number, sliceSize: number, a: ModelAssumptions
 
   const waves = Math.ceil(slices / a.maxConcurrency);
   const publishMs = Math.ceil(Math.ceil(slices / 10) / 4) * a.snsPublishMs;
-  const coordinatorWarmMs = a.coordinatorMs + Math.ceil(a.images / 1000) * a.s3ListMs + a.redisMs + publishMs;
+  // Per page of 1,000 keys: list it, stage it in Redis, read the committed plan back.
+  const pages = Math.ceil(a.images / 1000);
+  const coordinatorWarmMs = a.coordinatorMs + pages * (a.s3ListMs + 2 * a.redisMs) + a.redisMs + publishMs;
   const workerColdMs = a.workerColdStartFixedMs + a.workerColdStartCpuMs / Math.min(1, vcpu);
   const warmWallMs = coordinatorWarmMs + a.snsDeliveryMs + waves * sliceMs;
   // Only the first wave starts cold; later waves reuse its instances.
@@ -136,7 +139,7 @@ export function predict(memoryMb: number, sliceSize: number, a: ModelAssumptions
     PRICES.lambdaGbSecondArm64;
   const requests = (slices + 1) * PRICES.lambdaRequest;
   const s3 =
-    a.images * PRICES.s3Get + (2 * a.images + slices + Math.ceil(a.images / 1000)) * PRICES.s3PutOrList;
+    a.images * PRICES.s3Get + (2 * a.images + pages) * PRICES.s3PutOrList;
   const sns = slices * PRICES.snsPublish;
   const fixed = requests + s3 + sns;
   return {

@@ -28,12 +28,12 @@ describe("Lambda memory/cost model", () => {
     expect(vcpuShare(20000)).toBe(6);
   });
 
-  it("bills S3 requests: a GET and two PUTs per image, a LIST per slice and per 1,000 keys", () => {
+  it("bills S3 requests: a GET and two PUTs per image, and a LIST per 1,000 keys (workers never list)", () => {
     // Prepare: slices of 25 → 40 slices for 1,000 images
     const p = predict(1769, 25, assumptions);
 
     // Act
-    const s3 = 1000 * PRICES.s3Get + (2000 + 40 + 1) * PRICES.s3PutOrList;
+    const s3 = 1000 * PRICES.s3Get + (2000 + 1) * PRICES.s3PutOrList;
 
     // Assess
     expect(p.slices).toBe(40);
