@@ -120,7 +120,9 @@ export class ThumbsStack extends Stack {
       pkg: "coordinator",
       description: "Plans an order's images into slices and publishes them to SNS",
       serviceName: "thumbs-coordinator",
-      memorySize: 128,
+      // Sized by tests/coordinator-bundle-memory.test.ts: its bundle alone takes most of 128 MB, and a
+      // thrown error maps its stack through the source map (infra/README.md, "Sizing the functions").
+      memorySize: 256,
       // Lists up to 100k keys and publishes up to 1,000 slices on a sliver of CPU.
       timeout: Duration.minutes(5),
       environment: {

@@ -1,42 +1,14 @@
-import { execFile } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  lstatSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { BUNDLE_FILE, ESM_REQUIRE_BANNER } from "../lib/bundle.js";
 import { INFRA_DIR, installedVersion } from "../lib/paths.js";
 
-const run = promisify(execFile);
 const FUNCTIONS = ["Coordinator", "Worker", "ErrorConsumer", "DeadLetters"];
 
 /** ELF e_machine values (offset 18, little-endian). */
 const EM_X86_64 = 0x3e;
 const EM_AARCH64 = 0xb7;
-
-/** The environment of a machine with no AWS credentials or account configured at all. */
-function credentialFreeEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_DEFAULT_)/.test(key)),
-  ) as NodeJS.ProcessEnv;
-  return {
-    ...env,
-    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), "no-aws-credentials"),
-    AWS_CONFIG_FILE: join(tmpdir(), "no-aws-config"),
-    AWS_EC2_METADATA_DISABLED: "true",
-    CDK_DISABLE_CLI_TELEMETRY: "true",
-  };
-}
 
 /** Every path under `dir`, without following symlinks. */
 function walk(dir: string): string[] {
@@ -65,19 +37,10 @@ describe("cdk synth (the real CLI, no AWS credentials)", () => {
     Outputs: object;
   };
 
-  // Prepare (shared): one real synth, bundling included; every test reads its cloud assembly.
-  beforeAll(async () => {
-    outdir = mkdtempSync(join(tmpdir(), "thumbs-cdk-out-"));
-    await run(
-      join(INFRA_DIR, "node_modules", ".bin", "cdk"),
-      ["synth", "--quiet", "--no-notices", "--output", outdir],
-      { cwd: INFRA_DIR, env: credentialFreeEnv(), maxBuffer: 16 * 1024 * 1024 },
-    );
+  // Prepare (shared): the one real synth of this run (global-synth.ts); every test reads its assembly.
+  beforeAll(() => {
+    outdir = inject("cdkOut");
     template = JSON.parse(readFileSync(join(outdir, "Thumbs.template.json"), "utf8"));
-  });
-
-  afterAll(() => {
-    if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
 
   /** The packages a bundle still imports (everything else is inside it), Node built-ins aside. */

@@ -20,7 +20,7 @@ const env = (name: string) => (fnProps(name).Environment as { Variables: Record<
 
 describe("functions", () => {
   it.each([
-    ["Coordinator", 128],
+    ["Coordinator", 256],
     ["Worker", DEFAULT_WORKER_MEMORY_MB],
     ["ErrorConsumer", 1024],
     ["DeadLetters", 256],

@@ -14,6 +14,12 @@ export interface FaultSettings {
    * timeouts and deadlines are what end them.
    */
   stallOn?: string;
+  /**
+   * S3's request-rate throttling: object requests beyond `perSecond` (a token bucket holding up to
+   * `burst`) are answered 503 SlowDown, so throttling follows the load the workers put on it, as it
+   * does on a hot S3 prefix, rather than a fixed fraction.
+   */
+  s3RateLimit?: { perSecond: number; burst: number };
 }
 
 export interface FaultProxyOptions extends FaultSettings {
@@ -67,6 +73,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     s3FailureRate: options.s3FailureRate,
     s3StallRate: options.s3StallRate,
     stallOn: options.stallOn,
+    s3RateLimit: options.s3RateLimit,
+  };
+  const bucket = { tokens: options.s3RateLimit?.burst ?? 0, at: performance.now() };
+  const overRate = (): boolean => {
+    const limit = settings.s3RateLimit;
+    if (!limit) return false;
+    const now = performance.now();
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * limit.perSecond);
+    bucket.at = now;
+    if (bucket.tokens < 1) return true;
+    bucket.tokens -= 1;
+    return false;
   };
   const stats = { forwarded: 0, failed: 0, stalled: 0 };
   const held = new Set<ServerResponse>();
@@ -84,7 +102,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         res.once("close", () => held.delete(res));
         return;
       }
-      if (roll(settings.s3FailureRate)) {
+      if (roll(settings.s3FailureRate) || overRate()) {
         stats.failed++;
         req.resume();
         return void res.writeHead(503, { "content-type": "application/xml" }).end(SLOW_DOWN);

@@ -88,4 +88,22 @@ describe("the fault proxy", () => {
     // Assess
     expect((await Promise.all(held)).every((o) => o.error !== undefined)).toBe(true);
   });
+
+  it("throttles object requests beyond its rate with 503 SlowDown, listings untouched", async () => {
+    // Prepare: a burst of 3 and a rate too slow to refill during the test.
+    proxy = await startFaultProxy({ target: target(), s3RateLimit: { perSecond: 0.001, burst: 3 } });
+    const throttling = proxy;
+
+    // Act
+    const objects = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => get(throttling, `/bucket/${i}.jpg`)),
+    );
+    const listing = await get(throttling, "/bucket?list-type=2");
+
+    // Assess
+    expect(objects.filter((o) => o.status === 200)).toHaveLength(3);
+    expect(objects.filter((o) => o.status === 503)).toHaveLength(2);
+    expect(listing).toEqual({ status: 200 });
+    expect(throttling.stats).toEqual({ forwarded: 4, failed: 2, stalled: 0 });
+  });
 });
