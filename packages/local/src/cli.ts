@@ -24,19 +24,30 @@ const program = new Command()
     "Runs one order through the whole pipeline locally: uploads the images to an S3 emulator (fauxqs),\n" +
       "emits order-completed, plans slices with the coordinator, resizes them in worker processes,\n" +
       "downloads the thumbnails and lists every failed image. Exit code 0 = every image succeeded,\n" +
-      "1 = some images failed (listed), 2 = the pipeline could not run.",
+      "1 = some images failed or could not be uploaded (listed), 2 = the pipeline could not run.",
   )
-  .option(
-    "-i, --input <dir>",
-    "folder of images to upload as the order (default: generated photo-like JPEGs)",
-  )
+  .option("-i, --input <dir>", "folder of images to upload as the order (default: generated photos)")
   .option(
     "-n, --images <count>",
-    "how many photos to generate when no --input is given",
+    "how many photos to generate when no --input is given (default: 24 camera-style, 200 uniform)",
     int(1, 100_000),
-    200,
   )
-  .option("--megapixels <mp>", "average size of generated photos, in megapixels", positive, 2)
+  .addOption(
+    new Option(
+      "--corpus <kind>",
+      "what to generate: camera-style photos (8-24 MP JPEG, PNG, WebP, camera names) or uniform JPEGs",
+    )
+      .choices(["camera", "uniform"])
+      .default("camera"),
+  )
+  .addOption(
+    new Option(
+      "--megapixels <mp>",
+      "average size of uniform photos, in megapixels (implies --corpus uniform)",
+    )
+      .argParser(positive)
+      .implies({ corpus: "uniform" }),
+  )
   .option(
     "--broken",
     "add broken files (truncated, zero bytes, text named .jpg; with --listing keys also a missing key)",
@@ -64,8 +75,9 @@ async function main(): Promise<number> {
   const o = program.parse(argv).opts();
   const result = await runDemo({
     input: o.input,
-    images: o.images,
-    megapixels: o.megapixels,
+    images: o.images ?? (o.corpus === "camera" ? 24 : 200),
+    corpus: o.corpus,
+    megapixels: o.megapixels ?? 2,
     broken: o.broken,
     listing: o.listing,
     workers: o.workers,
@@ -77,7 +89,7 @@ async function main(): Promise<number> {
     serve: o.serve,
     port: o.port,
   });
-  return result.progress.failed === 0 ? 0 : 1;
+  return result.progress.failed === 0 && result.uploadFailures.length === 0 ? 0 : 1;
 }
 
 main().then(

@@ -1,19 +1,25 @@
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { ErrorRecord, OrderProgress, OrderThumbnailsCompleted } from "@thumbs/core";
 import cliProgress from "cli-progress";
 import { startAdminServer } from "./admin-server.js";
 import { awaitOrder } from "./await-order.js";
-import { cachedPhotos, readFolder } from "./corpus.js";
-import { downloadThumbnails, type Upload, uploadOrder } from "./order-io.js";
+import { cachedCameraPhotos, cachedPhotos, listFolder } from "./corpus.js";
+import { downloadThumbnails, type Upload, type UploadFailure, uploadEach } from "./order-io.js";
 import { brokenSamples } from "./sample-images.js";
 import { type LocalStack, startLocalStack } from "./stack.js";
+import { UploadError } from "./upload-errors.js";
 
 export interface DemoOptions {
-  /** Folder of images to upload as the order; default: generated photo-like JPEGs. */
+  /** Folder of images to upload as the order; default: a generated corpus (see `corpus`). */
   input?: string;
   images: number;
+  /**
+   * What to generate without `input`: camera-style photos (8-24 MP JPEG, PNG and WebP under camera
+   * names, see camera-photos.ts), or uniform photo-like JPEGs of about `megapixels`.
+   */
+  corpus?: "camera" | "uniform";
   megapixels: number;
   broken: boolean;
   listing: "prefix" | "keys";
@@ -34,6 +40,8 @@ export interface DemoResult {
   wallMs: number;
   downloaded: number;
   outputDir: string;
+  /** Files that could not be uploaded: the order ran without them. */
+  uploadFailures: UploadFailure[];
   /** The order-thumbnails-completed event the backend received on the order-events topic. */
   event: OrderThumbnailsCompleted;
 }
@@ -60,8 +68,13 @@ export async function runDemo(options: DemoOptions, print: Print = console.log):
     );
     const { sourceBucket, thumbnailBucket } = stack.emulator.resources;
     const prefix = `orders/${orderId}/`;
-    const keys = await uploadOrder(stack.emulator.clients.s3, sourceBucket, prefix, uploads);
+    const { keys, failures } = await uploadEach(stack.emulator.clients.s3, sourceBucket, prefix, uploads);
     print(`Uploaded ${keys.length} originals to s3://${sourceBucket}/${prefix}`);
+    if (failures.length > 0) {
+      if (keys.length === 0) throw new UploadError(failures, uploads.length);
+      print(`Could not upload ${failures.length} of ${uploads.length} files; the order runs without them:`);
+      for (const f of failures) print(`  ${f.message}`);
+    }
 
     const started = performance.now();
     const event =
@@ -113,6 +126,7 @@ export async function runDemo(options: DemoOptions, print: Print = console.log):
       wallMs,
       downloaded,
       outputDir: join(outputDir, orderId),
+      uploadFailures: failures,
       event: completion,
     };
     printSummary(print, result);
@@ -141,16 +155,22 @@ async function serveUntilInterrupted(
 async function collectUploads(options: DemoOptions, print: Print): Promise<Upload[]> {
   let uploads: Upload[];
   if (options.input) {
-    uploads = await readFolder(options.input);
-    print(`Read ${uploads.length} files from ${options.input}`);
-  } else {
+    uploads = await listFolder(options.input);
+    print(`Found ${uploads.length} files in ${options.input}`);
+  } else if (options.corpus === "uniform") {
     print(
       `Generating ${options.images} photo-like JPEGs (~${options.megapixels} MP, cached in ${options.cacheDir})…`,
     );
     const { files } = await cachedPhotos(options.cacheDir, options.images, {
       megapixels: options.megapixels,
     });
-    uploads = files.map((path) => ({ name: path.slice(path.lastIndexOf("/") + 1), path }));
+    uploads = files.map((path) => ({ name: basename(path), path }));
+  } else {
+    print(
+      `Generating ${options.images} camera-style photos (8-24 MP JPEG, PNG and WebP, cached in ${options.cacheDir})…`,
+    );
+    const { files } = await cachedCameraPhotos(options.cacheDir, options.images);
+    uploads = files.map((path) => ({ name: basename(path), path }));
   }
   if (options.broken) uploads.push(...(await brokenSamples()));
   return uploads;
@@ -168,6 +188,8 @@ function printSummary(print: Print, r: DemoResult): void {
     `  wall time  ${seconds.toFixed(2)} s from order-completed to completion (${(p.total / seconds).toFixed(1)} images/s)`,
   );
   print(`  thumbnails ${r.downloaded} files in ${r.outputDir}`);
+  if (r.uploadFailures.length > 0)
+    print(`  not uploaded ${r.uploadFailures.length} (listed above; not in the order)`);
   print(`  event      ${r.event.type} (${r.event.status}) on the order-events topic, for the backend`);
   if (r.errors.length > 0) {
     print("");

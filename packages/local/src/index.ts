@@ -1,5 +1,6 @@
 export * from "./admin-server.js";
 export * from "./await-order.js";
+export * from "./camera-photos.js";
 export * from "./corpus.js";
 export * from "./dead-letters.js";
 export * from "./demo.js";
@@ -12,4 +13,5 @@ export * from "./redis.js";
 export * from "./sample-images.js";
 export * from "./sns-event.js";
 export * from "./stack.js";
+export * from "./upload-errors.js";
 export * from "./worker-pool.js";

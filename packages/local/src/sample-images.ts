@@ -30,11 +30,16 @@ export interface PhotoSpec {
   texture?: number;
 }
 
+export type PhotoFormat = "jpeg" | "png" | "webp";
+
 /**
  * A photo-like JPEG: smooth colour fields (a small random image upscaled) under fine grain, so it
  * compresses and decodes like a camera photo rather than like a flat test card or pure noise.
  */
-export async function photoLikeJpeg(spec: PhotoSpec): Promise<Buffer> {
+export const photoLikeJpeg = (spec: PhotoSpec): Promise<Buffer> => photoLikeImage(spec, "jpeg");
+
+/** The same photo-like picture in any of the formats phones, cameras and editors write. */
+export async function photoLikeImage(spec: PhotoSpec, format: PhotoFormat): Promise<Buffer> {
   const { seed, width, height, quality = 88, detail = 1, texture = 0 } = spec;
   const gridW = 12;
   const gridH = 9;
@@ -53,7 +58,10 @@ export async function photoLikeJpeg(spec: PhotoSpec): Promise<Buffer> {
     ...(texture > 0 ? await textureLayers(seed, width, height, texture) : []),
     { input: grain, raw: { width: tile, height: tile, channels: 1 }, tile: true, blend: "soft-light" },
   ]);
-  image = image.jpeg({ quality, chromaSubsampling: "4:2:0" });
+  if (format === "jpeg") image = image.jpeg({ quality, chromaSubsampling: "4:2:0" });
+  // Level 6 is what photo editors and browsers write by default: PNG photos are large and slow to encode.
+  else if (format === "png") image = image.png({ compressionLevel: 6 });
+  else image = image.webp({ quality });
   if (spec.orientation) image = image.withMetadata({ orientation: spec.orientation });
   return image.toBuffer();
 }
