@@ -13,7 +13,9 @@ export function readableStem(sourceKey: string): string {
   const base = sourceKey.split("/").filter(Boolean).pop() ?? "";
   const stem = base.includes(".") ? base.slice(0, base.lastIndexOf(".")) : base;
   const safe = stem
+    // Accents come off their letters (`Été` → `Ete`, not `E_te`): NFKD splits them into combining marks.
     .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
     .replace(/[^A-Za-z0-9._-]+/g, "_")
     .replace(/\.{2,}/g, "_")
     .replace(/^[._-]+|[._-]+$/g, "")

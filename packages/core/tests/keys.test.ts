@@ -31,6 +31,24 @@ describe("thumbnailKey", () => {
   it("names the stem after the file, not its folders", () => {
     expect(readableStem("a/b/c.d.jpg")).toBe("c.d");
   });
+
+  it("drops accents instead of splitting letters, whichever Unicode form the key is in", () => {
+    // Prepare: the same names composed (NFC, most systems) and decomposed (NFD, macOS file names).
+    const names = ["Été à Nice 03.png", "Mañana en la playa (1).WEBP", "Škoda Ærø.jpg"];
+
+    // Act
+    const stems = names.flatMap((name) => [name.normalize("NFC"), name.normalize("NFD")].map(readableStem));
+
+    // Assess
+    expect(stems).toEqual([
+      "Ete_a_Nice_03",
+      "Ete_a_Nice_03",
+      "Manana_en_la_playa_1",
+      "Manana_en_la_playa_1",
+      "Skoda_r",
+      "Skoda_r",
+    ]);
+  });
 });
 
 describe("isOrderObject", () => {
