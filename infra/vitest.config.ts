@@ -9,6 +9,7 @@ export default defineConfig({
     passWithNoTests: false,
     // One real `cdk synth` (bundles included) shared by the CLI and bundle tests.
     globalSetup: ["tests/global-synth.ts"],
+    setupFiles: ["tests/setup.ts"],
     // One synth per file; the CLI test also bundles three functions and installs sharp from npm.
     testTimeout: 60_000,
     // Generous: on a busy 2-core machine the real CLI synth (3 bundles, 2 npm installs) took minutes.

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
@@ -24,10 +25,27 @@ export interface Synthesized {
  * it changes only asset hashes, and the CLI test bundles for real.
  */
 export function synth(context: Record<string, unknown> = {}): Synthesized {
-  const app = new App({ context: { ...CDK_JSON_CONTEXT, [BUNDLING_STACKS]: [], ...context } });
+  const app = testApp({ ...CDK_JSON_CONTEXT, [BUNDLING_STACKS]: [], ...context });
   const stack = addThumbsStack(app, OFFLINE_ENV);
   const template = Template.fromStack(stack);
   return { app, stack, template };
+}
+
+const outdirs: string[] = [];
+
+/**
+ * An App whose output folder is removed after the test file: one without an outdir makes a fresh
+ * temp folder as soon as it is constructed, and leaves it there.
+ */
+export function testApp(context: Record<string, unknown> = {}): App {
+  const outdir = mkdtempSync(join(tmpdir(), "thumbs-synth-"));
+  outdirs.push(outdir);
+  return new App({ outdir, context });
+}
+
+/** Removes every synth's output folder: run after each test file (setup.ts), pass or fail. */
+export function removeSynthOutputs(): void {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; [k: string]: unknown }>;
