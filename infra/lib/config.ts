@@ -1,3 +1,9 @@
+import {
+  DEFAULT_EVENT_SOURCE,
+  DEFAULT_IMAGE_TIMEOUT_SECONDS,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_RECORD_TTL_SECONDS,
+} from "@thumbs/core";
 import { defaultHandbackMarginSeconds } from "@thumbs/worker";
 import { RemovalPolicy } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -15,10 +21,9 @@ import type { Node } from "constructs";
 export const DEFAULT_WORKER_MEMORY_MB = 1769;
 /**
  * The worker's whole-image deadline (fetch + decode + store). This app does not set the worker's
- * IMAGE_TIMEOUT_SECONDS, so it is the worker's default: keep in step with DEFAULT_IMAGE_TIMEOUT_SECONDS
- * in @thumbs/core (30 s; a test compares them).
+ * IMAGE_TIMEOUT_SECONDS, so it is the worker's default.
  */
-export const IMAGE_TIMEOUT_SECONDS = 30;
+export const IMAGE_TIMEOUT_SECONDS = DEFAULT_IMAGE_TIMEOUT_SECONDS;
 
 /**
  * The shortest worker timeout synth accepts: twice the worker's hand-back margin (an image's deadline
@@ -44,9 +49,6 @@ export const DEFAULT_WORKER_TIMEOUT_SECONDS = 70;
 export const DEFAULT_WORKER_RESERVED_CONCURRENCY = 75;
 /** The value of `workerReservedConcurrency` that deploys the worker without reserved concurrency. */
 export const NO_RESERVED_CONCURRENCY = "none";
-
-/** Keep in step with DEFAULT_RECORD_TTL_SECONDS in @thumbs/core (7 days). */
-export const DEFAULT_RECORD_TTL_SECONDS = 7 * 24 * 3600;
 
 /** Everything a deployment can tune through CDK context (`cdk.json` or `-c key=value`). */
 export interface ThumbsConfig {
@@ -212,7 +214,7 @@ export function readConfig(node: Node): ThumbsConfig {
     originalsKmsKeyArn: originalsKmsKeyArn(node),
     thumbnailPrefix: str(node, "thumbnailPrefix") ?? "",
     eventBusName: str(node, "eventBusName"),
-    eventSource: str(node, "eventSource") ?? "thumbs.backend",
+    eventSource: str(node, "eventSource") ?? DEFAULT_EVENT_SOURCE,
     worker: {
       memoryMb: int(node, "workerMemoryMb", 128, 10_240) ?? DEFAULT_WORKER_MEMORY_MB,
       timeoutSeconds: workerTimeoutSeconds(node),
@@ -222,7 +224,7 @@ export function readConfig(node: Node): ThumbsConfig {
     redis: {
       nodeType: str(node, "redisNodeType") ?? "cache.t4g.micro",
       multiAz: bool(node, "redisMultiAz") ?? false,
-      keyPrefix: str(node, "redisKeyPrefix") ?? "thumbs:",
+      keyPrefix: str(node, "redisKeyPrefix") ?? DEFAULT_KEY_PREFIX,
       recordTtlSeconds: recordTtlSeconds(node),
       snapshotRetentionDays: int(node, "redisSnapshotRetentionDays", 0, 35) ?? 1,
     },

@@ -1,3 +1,11 @@
+import {
+  adminApiEnv,
+  coordinatorEnv,
+  deadLetterEnv,
+  environment,
+  ORDER_COMPLETED_DETAIL_TYPE,
+  workerEnv,
+} from "@thumbs/core";
 import { imageConcurrency, LAMBDA_MB_PER_VCPU, threadpoolSize } from "@thumbs/worker";
 import { Arn, ArnFormat, CfnOutput, Duration, Stack, type StackProps, Token } from "aws-cdk-lib";
 import { ComparisonOperator, Metric } from "aws-cdk-lib/aws-cloudwatch";
@@ -27,9 +35,6 @@ import { installedVersion } from "./paths.js";
 import { METRICS_NAMESPACE, PipelineFunction, type PipelineFunctionProps } from "./pipeline-function.js";
 import { Redis } from "./redis.js";
 import { Storage } from "./storage.js";
-
-/** The detail-type the coordinator accepts (ORDER_COMPLETED_DETAIL_TYPE in @thumbs/coordinator). */
-export const ORDER_COMPLETED = "order-completed";
 
 /**
  * The dead-letter consumer's service: its handler names itself this in its logs and metrics
@@ -125,16 +130,16 @@ export class ThumbsStack extends Stack {
       memorySize: 256,
       // Lists up to 100k keys and publishes up to 1,000 slices on a sliver of CPU.
       timeout: Duration.minutes(5),
-      environment: {
+      environment: environment(coordinatorEnv, {
         ...redisEnv,
         SLICE_TOPIC_ARN: sliceTopic.topicArn,
         ORDER_EVENTS_TOPIC_ARN: orderEventsTopic.topicArn,
         ALLOWED_SOURCE_BUCKETS: storage.originals.bucketName,
-        ...optional("THUMBNAIL_SIZES", config.output.sizes),
-        ...optional("THUMBNAIL_FORMAT", config.output.format),
-        ...optional("THUMBNAIL_QUALITY", config.output.quality),
-        ...optional("FAILURE_THRESHOLD_PERCENT", config.failureThresholdPercent),
-      },
+        THUMBNAIL_SIZES: config.output.sizes,
+        THUMBNAIL_FORMAT: config.output.format,
+        THUMBNAIL_QUALITY: optional(config.output.quality),
+        FAILURE_THRESHOLD_PERCENT: optional(config.failureThresholdPercent),
+      }),
       asyncInvoke: { ...asyncRetries, onFailure: new SqsDestination(coordinatorFailures) },
     });
     allowListBucket(coordinator.role, storage.originals);
@@ -151,14 +156,14 @@ export class ThumbsStack extends Stack {
       memorySize: config.worker.memoryMb,
       timeout: Duration.seconds(config.worker.timeoutSeconds),
       reservedConcurrentExecutions: config.worker.reservedConcurrency,
-      environment: {
+      environment: environment(workerEnv, {
         ...redisEnv,
         THUMBNAIL_BUCKET: storage.thumbnails.bucketName,
         THUMBNAIL_PREFIX: config.thumbnailPrefix,
         // Hand-backs near the time limit and Transient re-queues go back to the slice topic.
         SLICE_TOPIC_ARN: sliceTopic.topicArn,
         ORDER_EVENTS_TOPIC_ARN: orderEventsTopic.topicArn,
-        ...optional("CONCURRENCY", config.worker.concurrency),
+        CONCURRENCY: optional(config.worker.concurrency),
         // libuv's pool caps how many sharp pipelines run at once (default 4), and it is sized before
         // the handler runs, so it is set here, from the same rule the worker uses for images in flight.
         UV_THREADPOOL_SIZE: String(
@@ -166,7 +171,7 @@ export class ThumbsStack extends Stack {
             config.worker.concurrency ?? imageConcurrency(config.worker.memoryMb / LAMBDA_MB_PER_VCPU),
           ),
         ),
-      },
+      }),
       asyncInvoke: { ...asyncRetries, onFailure: new SqsDestination(workerFailures) },
     });
     // ListBucket: without it S3 answers a missing original with 403, and the image would read as
@@ -190,13 +195,13 @@ export class ThumbsStack extends Stack {
       serviceName: DEAD_LETTERS_SERVICE,
       memorySize: 256,
       timeout: DEAD_LETTERS_TIMEOUT,
-      environment: {
+      environment: environment(deadLetterEnv, {
         ...redisEnv,
         ORDER_EVENTS_TOPIC_ARN: orderEventsTopic.topicArn,
         // A settled image's part-written thumbnails are removed: a failed image has none.
         THUMBNAIL_BUCKET: storage.thumbnails.bucketName,
         THUMBNAIL_PREFIX: config.thumbnailPrefix,
-      },
+      }),
     });
     for (const queue of [workerFailures, sliceDeliveryDlq]) {
       deadLetters.fn.addEventSource(
@@ -227,7 +232,7 @@ export class ThumbsStack extends Stack {
       // image is answered with its class (503 Transient, 422 TooLarge) instead of a bare 503.
       timeout: Duration.seconds(ERROR_CONSUMER_TIMEOUT_SECONDS),
       // No API_TOKEN: on AWS the HTTP API authorizes every request with IAM before this runs.
-      environment: {
+      environment: environment(adminApiEnv, {
         ...redisEnv,
         SLICE_TOPIC_ARN: sliceTopic.topicArn,
         // A thumbnail made on demand can change a complete order's counts: the backend hears the update.
@@ -236,7 +241,7 @@ export class ThumbsStack extends Stack {
         THUMBNAIL_PREFIX: config.thumbnailPrefix,
         ON_DEMAND_TIMEOUT_SECONDS: String(ON_DEMAND_TIMEOUT_SECONDS),
         THUMBNAIL_URL_SECONDS: String(THUMBNAIL_URL_SECONDS),
-      },
+      }),
     });
     // Retries publish slices; the thumbnail grid lists thumbnails and presigns GET URLs for them (the
     // browser's read is then authorized by this role's s3:GetObject); thumbnails on demand read
@@ -281,7 +286,7 @@ export class ThumbsStack extends Stack {
     new Rule(this, "OrderCompleted", {
       eventBus,
       description: "An order's images are uploaded: plan its thumbnails",
-      eventPattern: { source: [config.eventSource], detailType: [ORDER_COMPLETED] },
+      eventPattern: { source: [config.eventSource], detailType: [ORDER_COMPLETED_DETAIL_TYPE] },
       targets: [
         new LambdaFunction(coordinator.fn, {
           // When EventBridge itself cannot invoke the coordinator (throttled, deleted, no permission).
@@ -392,7 +397,7 @@ export class ThumbsStack extends Stack {
   }
 }
 
-/** `{ NAME: value }` when a context option is set, `{}` otherwise: unset options keep the code's default. */
-function optional(name: string, value: string | number | undefined): Record<string, string> {
-  return value === undefined ? {} : { [name]: String(value) };
+/** A context option as a variable's value; unset stays unset, so the function keeps its default. */
+function optional(value: number | undefined): string | undefined {
+  return value === undefined ? undefined : String(value);
 }

@@ -1,19 +1,10 @@
 import {
-  DEFAULT_MAX_EVENT_KEYS,
-  DEFAULT_MAX_SLICES,
+  coordinatorEnv,
   DEFAULT_OUTPUT,
-  DEFAULT_SLICE_SIZE,
   type Env,
-  envBool,
-  envInt,
-  envList,
-  envSizes,
-  envSnsTopicArn,
-  OutputFormatSchema,
   type OutputSpec,
   type RedisSettings,
   readEnv,
-  redisEnvShape,
   redisSettings,
 } from "@thumbs/core";
 
@@ -35,23 +26,7 @@ export interface CoordinatorConfig {
 
 /** Reads the coordinator's configuration from the environment once, at cold start. */
 export function loadCoordinatorConfig(env: Env = process.env): CoordinatorConfig {
-  const e = readEnv(
-    {
-      ...redisEnvShape,
-      SLICE_TOPIC_ARN: envSnsTopicArn,
-      ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional(),
-      SLICE_SIZE: envInt(1, 10_000).default(DEFAULT_SLICE_SIZE),
-      MAX_SLICES: envInt(1, 100_000).default(DEFAULT_MAX_SLICES),
-      MAX_EVENT_KEYS: envInt(1, 100_000).default(DEFAULT_MAX_EVENT_KEYS),
-      ALLOWED_SOURCE_BUCKETS: envList.default([]),
-      THUMBNAIL_SIZES: envSizes.optional(),
-      THUMBNAIL_FORMAT: OutputFormatSchema.optional(),
-      THUMBNAIL_QUALITY: envInt(1, 100).optional(),
-      S3_FORCE_PATH_STYLE: envBool.default(false),
-      FAILURE_THRESHOLD_PERCENT: envInt(0, 100).default(0),
-    },
-    env,
-  );
+  const e = readEnv(coordinatorEnv, env);
   return {
     redis: redisSettings(e),
     sliceTopicArn: e.SLICE_TOPIC_ARN,

@@ -1,6 +1,7 @@
 import {
   ContractError,
   EVENTBRIDGE_MAX_EVENT_BYTES,
+  ORDER_COMPLETED_DETAIL_TYPE,
   type OrderCompleted,
   OrderCompletedSchema,
   parseContract,
@@ -8,8 +9,11 @@ import {
 import type { CoordinatorConfig } from "./config.js";
 import { BucketNotAllowedError } from "./errors.js";
 
-/** The EventBridge detail-type the backend emits; direct invocations pass the detail itself. */
-export const ORDER_COMPLETED_DETAIL_TYPE = "order-completed";
+/**
+ * The EventBridge detail-type the backend emits (direct invocations pass the detail itself): part of
+ * the backend contract in @thumbs/core, which infra's rule matches too.
+ */
+export { ORDER_COMPLETED_DETAIL_TYPE };
 
 /** Accepts an EventBridge event or a bare order-completed payload, validated against config limits. */
 export function parseOrderEvent(input: unknown, config: CoordinatorConfig): OrderCompleted {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   DEFAULT_IMAGE_TIMEOUT_SECONDS,
+  DEFAULT_KEY_PREFIX,
   DEFAULT_MAX_INPUT_BYTES,
   DEFAULT_MAX_INPUT_PIXELS,
   DEFAULT_RECORD_TTL_SECONDS,
@@ -90,8 +91,10 @@ export const redisEnvShape = {
     .regex(/^arn:aws[a-z-]*:secretsmanager:/, "expected a Secrets Manager secret ARN")
     .optional()
     .describe("the secret holding the ElastiCache AUTH token"),
-  REDIS_KEY_PREFIX: z.string().default("thumbs:"),
-  RECORD_TTL_SECONDS: envInt(60, 90 * 24 * 3600).default(DEFAULT_RECORD_TTL_SECONDS),
+  REDIS_KEY_PREFIX: z.string().default(DEFAULT_KEY_PREFIX).describe("prefix of every Redis key"),
+  RECORD_TTL_SECONDS: envInt(60, 90 * 24 * 3600)
+    .default(DEFAULT_RECORD_TTL_SECONDS)
+    .describe("how long an order's records live in Redis"),
 };
 
 export const redisSettings = (e: {
@@ -123,11 +126,19 @@ export interface ThumbnailSettings {
 
 export const thumbnailEnvShape = {
   THUMBNAIL_BUCKET: z.string().min(3).describe("the bucket thumbnails are written to"),
-  THUMBNAIL_PREFIX: z.string().default(""),
-  MAX_INPUT_BYTES: envInt(1, 1024 * 1024 * 1024).default(DEFAULT_MAX_INPUT_BYTES),
-  MAX_INPUT_PIXELS: envInt(1, 2_000_000_000).default(DEFAULT_MAX_INPUT_PIXELS),
-  IMAGE_TIMEOUT_SECONDS: envInt(1, 900).default(DEFAULT_IMAGE_TIMEOUT_SECONDS),
-  S3_FORCE_PATH_STYLE: envBool.default(false),
+  THUMBNAIL_PREFIX: z.string().default("").describe("key prefix of every thumbnail"),
+  MAX_INPUT_BYTES: envInt(1, 1024 * 1024 * 1024)
+    .default(DEFAULT_MAX_INPUT_BYTES)
+    .describe("largest original, in bytes: larger ones are TooLarge"),
+  MAX_INPUT_PIXELS: envInt(1, 2_000_000_000)
+    .default(DEFAULT_MAX_INPUT_PIXELS)
+    .describe("most pixels of an original: more are TooLarge"),
+  IMAGE_TIMEOUT_SECONDS: envInt(1, 900)
+    .default(DEFAULT_IMAGE_TIMEOUT_SECONDS)
+    .describe("one image's whole deadline: fetch, decode, store"),
+  S3_FORCE_PATH_STYLE: envBool
+    .default(false)
+    .describe("path-style S3 requests (emulators without bucket host names)"),
 };
 
 export const thumbnailSettings = (e: {

@@ -44,5 +44,18 @@ export const DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024;
 export const DEFAULT_MAX_INPUT_PIXELS = 100_000_000;
 export const DEFAULT_IMAGE_TIMEOUT_SECONDS = 30;
 
+/** The backend's event: its EventBridge `detail-type`, and the `source` infra's rule matches by default. */
+export const ORDER_COMPLETED_DETAIL_TYPE = "order-completed";
+export const DEFAULT_EVENT_SOURCE = "thumbs.backend";
+
+/** Redis keys of every part start with this (tests and shared Redis use their own). */
+export const DEFAULT_KEY_PREFIX = "thumbs:";
+/** Times a Transient image is re-queued before it is recorded as failed. */
+export const DEFAULT_TRANSIENT_RETRIES = 3;
+/** The admin API's thumbnail made on demand: whole deadline (fetch, decode, store). */
+export const DEFAULT_ON_DEMAND_TIMEOUT_SECONDS = 20;
+/** How long the presigned thumbnail URLs of an image listing stay valid. */
+export const DEFAULT_THUMBNAIL_URL_SECONDS = 600;
+
 /** Length cap for error messages stored for the admin. */
 export const MAX_ERROR_MESSAGE_LENGTH = 500;

@@ -1,6 +1,7 @@
 export * from "./config.js";
 export * from "./constants.js";
 export * from "./contracts.js";
+export * from "./environment.js";
 export * from "./error-records.js";
 export * from "./errors.js";
 export * from "./failure.js";

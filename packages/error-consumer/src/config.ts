@@ -1,27 +1,19 @@
 import {
-  DEFAULT_SLICE_SIZE,
+  adminApiEnv,
   type Env,
-  envInt,
-  envSnsTopicArn,
   type RedisSettings,
   readEnv,
-  redisEnvShape,
   redisSettings,
   type ThumbnailSettings,
-  thumbnailEnvShape,
   thumbnailSettings,
 } from "@thumbs/core";
-import { z } from "zod";
 
-/**
- * API Gateway's integration limit: past it the caller gets a bare 503 whatever the function does, so the
- * function's own timeout (infra: 25 s) and the on-demand deadline below stay under it.
- */
-export const API_GATEWAY_TIMEOUT_SECONDS = 30;
-/** The on-demand thumbnail's whole deadline (fetch, decode, store), unless IMAGE_TIMEOUT_SECONDS is less. */
-export const DEFAULT_ON_DEMAND_TIMEOUT_SECONDS = 20;
-/** How long the presigned thumbnail URLs of an image listing stay valid. */
-export const DEFAULT_THUMBNAIL_URL_SECONDS = 600;
+// Where the API's deadlines come from (its contract in @thumbs/core): re-exported for its callers.
+export {
+  API_GATEWAY_TIMEOUT_SECONDS,
+  DEFAULT_ON_DEMAND_TIMEOUT_SECONDS,
+  DEFAULT_THUMBNAIL_URL_SECONDS,
+} from "@thumbs/core";
 
 /** The thumbnail settings serve thumbnails made on demand, within the worker's limits. */
 export interface ApiConfig extends ThumbnailSettings {
@@ -51,23 +43,7 @@ export interface ApiConfig extends ThumbnailSettings {
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
-  const e = readEnv(
-    {
-      ...redisEnvShape,
-      ...thumbnailEnvShape,
-      API_TOKEN: z.string().min(16, "expected at least 16 characters").optional(),
-      SLICE_TOPIC_ARN: envSnsTopicArn,
-      ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional(),
-      SLICE_SIZE: envInt(1, 10_000).default(DEFAULT_SLICE_SIZE),
-      // Must leave the function time to answer before API Gateway's 30 s: at most 25.
-      ON_DEMAND_TIMEOUT_SECONDS: envInt(1, API_GATEWAY_TIMEOUT_SECONDS - 5).default(
-        DEFAULT_ON_DEMAND_TIMEOUT_SECONDS,
-      ),
-      // SigV4 presigned URLs live at most 7 days; an admin page needs minutes.
-      THUMBNAIL_URL_SECONDS: envInt(0, 12 * 3600).default(DEFAULT_THUMBNAIL_URL_SECONDS),
-    },
-    env,
-  );
+  const e = readEnv(adminApiEnv, env);
   return {
     redis: redisSettings(e),
     ...thumbnailSettings(e),

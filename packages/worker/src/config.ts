@@ -1,14 +1,12 @@
 import {
+  deadLetterEnv,
   type Env,
-  envInt,
-  envSnsTopicArn,
   type RedisSettings,
   readEnv,
-  redisEnvShape,
   redisSettings,
   type ThumbnailSettings,
-  thumbnailEnvShape,
   thumbnailSettings,
+  workerEnv,
 } from "@thumbs/core";
 
 export interface WorkerConfig extends ThumbnailSettings {
@@ -30,18 +28,7 @@ export interface WorkerConfig extends ThumbnailSettings {
 
 /** Reads the worker's configuration from the environment once, at cold start. */
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
-  const e = readEnv(
-    {
-      ...redisEnvShape,
-      ...thumbnailEnvShape,
-      CONCURRENCY: envInt(1, 64).optional(),
-      SLICE_TOPIC_ARN: envSnsTopicArn,
-      ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional(),
-      HANDBACK_MARGIN_SECONDS: envInt(1, 900).optional(),
-      MAX_TRANSIENT_RETRIES: envInt(0, 10).default(3),
-    },
-    env,
-  );
+  const e = readEnv(workerEnv, env);
   return {
     redis: redisSettings(e),
     ...thumbnailSettings(e),
@@ -64,22 +51,16 @@ export interface DeadLetterConfig {
   thumbnails: { bucket: string; prefix: string };
   /** Where the order-thumbnails-completed event goes when settling a slice completes the order. */
   orderEventsTopicArn: string | undefined;
+  s3ForcePathStyle: boolean;
 }
 
 /** The dead-letter consumer's configuration: Redis, the thumbnails' place and the order-events topic. */
 export function loadDeadLetterConfig(env: Env = process.env): DeadLetterConfig {
-  const e = readEnv(
-    {
-      ...redisEnvShape,
-      THUMBNAIL_BUCKET: thumbnailEnvShape.THUMBNAIL_BUCKET,
-      THUMBNAIL_PREFIX: thumbnailEnvShape.THUMBNAIL_PREFIX,
-      ORDER_EVENTS_TOPIC_ARN: envSnsTopicArn.optional(),
-    },
-    env,
-  );
+  const e = readEnv(deadLetterEnv, env);
   return {
     redis: redisSettings(e),
     thumbnails: { bucket: e.THUMBNAIL_BUCKET, prefix: e.THUMBNAIL_PREFIX },
     orderEventsTopicArn: e.ORDER_EVENTS_TOPIC_ARN,
+    s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
   };
 }

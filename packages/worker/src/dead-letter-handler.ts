@@ -11,7 +11,7 @@ import { deadSlicesFromMessage, settleDeadSlice } from "./dead-slice.js";
 // Cold start: config validated, clients created once and reused by every invocation.
 const config = loadDeadLetterConfig();
 const sns = new SNSClient({});
-const s3 = new S3Client({});
+const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
 const redis = await connectRedis(config.redis);
 const ledger = new OrderLedger(redis, {
   keyPrefix: config.redis.keyPrefix,
