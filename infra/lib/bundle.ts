@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { AssetHashType, DockerImage, type ILocalBundling } from "aws-cdk-lib";
 import { Code } from "aws-cdk-lib/aws-lambda";
-import { buildSync } from "esbuild";
+import { type BuildOptions, buildSync, type Metafile } from "esbuild";
 import { REPO_ROOT } from "./paths.js";
 
 /** The bundle's file name, and the function's handler setting that points into it. */
@@ -16,6 +16,13 @@ export const BUNDLE_HANDLER = "index.handler";
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/**
+ * For worker-thread bundles: Emscripten's Node glue (libheif-js) reads `__dirname` at load, which an
+ * ES module does not define.
+ */
+export const ESM_DIRNAME_BANNER =
+  "import { fileURLToPath as __fileURLToPath } from 'node:url'; const __dirname = __fileURLToPath(new URL('.', import.meta.url));";
 
 export interface BundleOptions {
   /** The handler's TypeScript source. */
@@ -51,14 +58,12 @@ class LocalEsbuild implements ILocalBundling {
 
   tryBundle(outputDir: string): boolean {
     const external = Object.keys(this.options.nativeModules);
-    const { metafile } = buildSync({
-      entryPoints: [this.options.entry],
-      outfile: join(outputDir, BUNDLE_FILE),
+    const common = {
       absWorkingDir: REPO_ROOT,
       bundle: true,
-      platform: "node",
+      platform: "node" as const,
       target: "node22",
-      format: "esm",
+      format: "esm" as const,
       mainFields: ["module", "main"],
       // Resolve @thumbs/* to their TypeScript sources (the "source" export condition): no build step.
       conditions: ["source"],
@@ -71,9 +76,27 @@ class LocalEsbuild implements ILocalBundling {
       sourcesContent: false,
       logLevel: "warning",
       metafile: true,
+    } satisfies BuildOptions;
+    const { metafile } = buildSync({
+      ...common,
+      entryPoints: [this.options.entry],
+      outfile: join(outputDir, BUNDLE_FILE),
     });
+    // Worker-thread entries (the worker's HEIC decoder) are bundled beside index.mjs, under their own
+    // name, where the module that starts them finds them: `new URL("./x.mjs", import.meta.url)`.
+    const threads = threadEntries(metafile, readFileSync(join(outputDir, BUNDLE_FILE), "utf8")).map(
+      (entry) =>
+        buildSync({
+          ...common,
+          banner: { js: `${ESM_REQUIRE_BANNER} ${ESM_DIRNAME_BANNER}` },
+          entryPoints: [entry],
+          outfile: join(outputDir, basename(entry)),
+        }).metafile,
+    );
     const imported = new Set(
-      Object.values(metafile.outputs).flatMap((output) => output.imports.map((i) => i.path)),
+      [metafile, ...threads].flatMap((m) =>
+        Object.values(m.outputs).flatMap((o) => o.imports.map((i) => i.path)),
+      ),
     );
     const needed = Object.entries(this.options.nativeModules).filter(([name]) => imported.has(name));
     if (needed.length > 0) {
@@ -82,6 +105,27 @@ class LocalEsbuild implements ILocalBundling {
     }
     return true;
   }
+}
+
+/** A sibling `.mjs` file located relative to the module, the way a worker thread's entry is found. */
+const SIBLING_MODULE = /new URL\(\s*["']\.\/([\w.-]+\.mjs)["']\s*,\s*import\.meta\.url\s*\)/g;
+
+/**
+ * The worker-thread entry files a bundle starts (absolute paths): esbuild leaves
+ * `new URL("./x.mjs", import.meta.url)` as it is, so each such file that survives in the bundle's
+ * code is found in the bundled source that names it, and bundled on its own.
+ */
+export function threadEntries(metafile: Metafile, bundle: string): string[] {
+  const started = new Set([...bundle.matchAll(SIBLING_MODULE)].map((m) => m[1]!));
+  if (started.size === 0) return [];
+  const found = Object.keys(metafile.inputs)
+    .filter((input) => !input.includes("node_modules") && /\.[cm]?[jt]s$/.test(input))
+    .flatMap((input) =>
+      [...readFileSync(join(REPO_ROOT, input), "utf8").matchAll(SIBLING_MODULE)]
+        .filter((m) => started.has(m[1]!))
+        .map((m) => join(REPO_ROOT, dirname(input), m[1]!)),
+    );
+  return [...new Set(found)];
 }
 
 /**

@@ -1,4 +1,8 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { snsEventFromSqsBody, uploadOrder } from "@thumbs/local";
@@ -57,6 +61,25 @@ function httpApiEvent(method: string, path: string, query: Record<string, string
   };
 }
 
+/** heif-enc (Debian's libheif-examples), which makes the order's iPhone-style HEIC. */
+const HEIF_ENC_MISSING = spawnSync("heif-enc", ["--help"], { stdio: "ignore" }).error !== undefined;
+if (HEIF_ENC_MISSING && process.env.CI)
+  throw new Error("The bundle test's HEIC needs heif-enc: apt-get install libheif-examples");
+
+/** A HEIC of a PNG, encoded by heif-enc (HEVC, as an iPhone writes). */
+function heic(png: Buffer): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), "thumbs-heic-"));
+  try {
+    writeFileSync(join(dir, "in.png"), png);
+    execFileSync("heif-enc", ["-q", "60", join(dir, "in.png"), "-o", join(dir, "out.heic")], {
+      stdio: "ignore",
+    });
+    return readFileSync(join(dir, "out.heic"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function succeeded(invocation: Invocation | undefined): unknown {
   if (!invocation?.ok) throw new Error(`invocation failed: ${JSON.stringify(invocation)}`);
   return invocation.result;
@@ -79,7 +102,7 @@ describe.skipIf(!found.runtime)("the synthesized bundles, run as Lambda runs the
   const invoke = (name: string, events: unknown[], arch: "host" | "arm64" = "host") =>
     invokeBundle(runtime, cloud.fn(name), events, { arch, region: REGION, overrides: cloud.overrides });
 
-  it("plans, resizes on arm64, records the failure and answers the admin API: one small order", async () => {
+  it("plans, resizes on arm64 (a HEIC too), records the failure and answers the admin API: one small order", async () => {
     // Prepare: camera-style names, one of them not an image.
     const { emulator, redis } = cloud;
     const { s3, sqs } = emulator.clients;
@@ -91,7 +114,10 @@ describe.skipIf(!found.runtime)("the synthesized bundles, run as Lambda runs the
       "IMG_0001.JPG": await photo(1600, 1200).jpeg().toBuffer(),
       "Été à Nice 03.png": await photo(1200, 1600).png().toBuffer(),
       "DSC 0042.webp": await photo(2000, 1000).webp().toBuffer(),
+      // Decoded by libheif (WebAssembly) in the worker thread the bundle ships beside index.mjs.
+      ...(HEIF_ENC_MISSING ? {} : { "IMG_0005.HEIC": heic(await photo(1512, 2016).png().toBuffer()) }),
     };
+    const images = Object.keys(good).length;
     await uploadOrder(s3, emulator.resources.sourceBucket, prefix, [
       ...Object.entries(good).map(([name, data]) => ({ name, data })),
       { name: "notes.JPG", data: Buffer.from("not an image at all") },
@@ -115,7 +141,7 @@ describe.skipIf(!found.runtime)("the synthesized bundles, run as Lambda runs the
     const announced = (await drain(sqs, emulator.orderEventsQueueUrl)).map((body) => JSON.parse(body));
 
     // Assess: what is in S3 and Redis, then what the functions said.
-    expect(succeeded(coordinator.invocations[0])).toMatchObject({ orderId, total: 4 });
+    expect(succeeded(coordinator.invocations[0])).toMatchObject({ orderId, total: images + 1 });
     expect(slices.length).toBeGreaterThan(0);
     for (const invocation of worker.invocations) succeeded(invocation);
     const { Contents = [] } = await s3.send(
@@ -140,7 +166,7 @@ describe.skipIf(!found.runtime)("the synthesized bundles, run as Lambda runs the
     expect(Object.values(plan).sort()).toEqual(
       [...Object.keys(good), "notes.JPG"].map((name) => `${prefix}${name}`).sort(),
     );
-    expect({ done, failed }).toEqual({ done: 3, failed: 1 });
+    expect({ done, failed }).toEqual({ done: images, failed: 1 });
     const notesIndex = Number(Object.entries(plan).find(([, key]) => key.endsWith("/notes.JPG"))![0]);
     expect(Object.values(records).map((r) => JSON.parse(r))).toEqual([
       expect.objectContaining({ index: notesIndex, key: `${prefix}notes.JPG`, class: "Unsupported" }),
@@ -149,7 +175,7 @@ describe.skipIf(!found.runtime)("the synthesized bundles, run as Lambda runs the
       (i) => succeeded(i) as { statusCode: number; body: string },
     );
     expect(progress!.statusCode).toBe(200);
-    expect(JSON.parse(progress!.body)).toMatchObject({ orderId, total: 4, done: 3, failed: 1 });
+    expect(JSON.parse(progress!.body)).toMatchObject({ orderId, total: images + 1, done: images, failed: 1 });
     expect(errors!.statusCode).toBe(200);
     expect(JSON.parse(errors!.body)).toMatchObject({
       total: 1,

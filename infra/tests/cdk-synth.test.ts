@@ -1,10 +1,12 @@
 import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { BUNDLE_FILE, ESM_REQUIRE_BANNER } from "../lib/bundle.js";
+import { BUNDLE_FILE, ESM_DIRNAME_BANNER, ESM_REQUIRE_BANNER } from "../lib/bundle.js";
 import { INFRA_DIR, installedVersion } from "../lib/paths.js";
 
 const FUNCTIONS = ["Coordinator", "Worker", "ErrorConsumer", "DeadLetters"];
+/** The worker's HEIC decoder thread entry, bundled beside index.mjs. */
+const HEIC_THREAD = "heic-thread.mjs";
 
 /** ELF e_machine values (offset 18, little-endian). */
 const EM_X86_64 = 0x3e;
@@ -44,8 +46,8 @@ describe("cdk synth (the real CLI, no AWS credentials)", () => {
   });
 
   /** The packages a bundle still imports (everything else is inside it), Node built-ins aside. */
-  function bareImports(name: string): string[] {
-    const bundle = readFileSync(join(assetDir(name), BUNDLE_FILE), "utf8");
+  function bareImports(name: string, file = BUNDLE_FILE): string[] {
+    const bundle = readFileSync(join(assetDir(name), file), "utf8");
     // Static `…from"x"` and dynamic `import("x")`; esbuild writes both this way for externals.
     const modules = [...bundle.matchAll(/\bfrom\s*"([^"./][^"]*)"|\bimport\("([^"./][^"]*)"\)/g)].map(
       (m) => (m[1] ?? m[2])!,
@@ -108,6 +110,26 @@ describe("cdk synth (the real CLI, no AWS credentials)", () => {
     expect(deadLetters).not.toContain('"thumbs-worker"');
     expect(worker).toContain('"thumbs-worker"');
     expect(worker).not.toContain('"thumbs-dead-letters"');
+  });
+
+  it("ships the HEIC decoder thread beside index.mjs, self-contained, in each bundle that starts it", () => {
+    // Act
+    const worker = readFileSync(join(assetDir("Worker"), BUNDLE_FILE), "utf8");
+    const thread = readFileSync(join(assetDir("Worker"), HEIC_THREAD), "utf8");
+    const starts = (name: string) =>
+      readFileSync(join(assetDir(name), BUNDLE_FILE), "utf8").includes(`new URL("./${HEIC_THREAD}"`);
+
+    // Assess: index.mjs starts it by its sibling path; libheif (WebAssembly inlined) is bundled in it.
+    expect(worker).toContain(`new URL("./${HEIC_THREAD}",import.meta.url)`);
+    expect(thread.startsWith(`${ESM_REQUIRE_BANNER} ${ESM_DIRNAME_BANNER}`)).toBe(true);
+    expect(thread).toContain("heif_context_read_from_memory");
+    expect(bareImports("Worker", HEIC_THREAD)).toEqual([]);
+    expect(existsSync(join(assetDir("Worker"), `${HEIC_THREAD}.map`))).toBe(true);
+    // The error consumer makes thumbnails on demand with the worker's code; the others never resize.
+    for (const name of FUNCTIONS) {
+      expect(existsSync(join(assetDir(name), HEIC_THREAD)), name).toBe(starts(name));
+    }
+    expect(starts("Coordinator") || starts("DeadLetters")).toBe(false);
   });
 
   it.each(FUNCTIONS.filter((name) => name !== "Coordinator" && name !== "DeadLetters"))(

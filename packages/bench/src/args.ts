@@ -5,6 +5,8 @@ export interface BenchArgs {
   images: number;
   /** ~24 MP originals, for the 24 MP timing and the peak-RSS check. */
   bigImages: number;
+  /** HEICs made from the main set's first originals, for the HEIC row (0: no HEIC row). */
+  heicImages: number;
   /** Mean megapixels of the main set. */
   megapixels: number;
   /** Timed passes per contender; the best is reported. Slow contenders stop after one (see cli.ts). */
@@ -22,6 +24,8 @@ export const USAGE = `pnpm bench [-- options]
 
   --images N        originals of ~1.2 MB at ~8.8 MP in the main set (default 40)
   --big N           originals of ~24 MP for the 24 MP row and the peak-RSS check (default 4)
+  --heic N          HEICs made from the main set for the HEIC row, ours beside native libheif
+                    (default 4; 0 skips it; needs heif-enc: apt-get install -y libheif-examples)
   --megapixels X    mean megapixels of the main set (default 8.8)
   --rounds N        timed passes per contender, best reported (default 5)
   --cores N         processes in the all-cores run (default: available cores)
@@ -35,6 +39,7 @@ export const USAGE = `pnpm bench [-- options]
 const DEFAULTS: BenchArgs = {
   images: 40,
   bigImages: 4,
+  heicImages: 4,
   megapixels: 8.8,
   rounds: 5,
   cores: 0,
@@ -68,6 +73,9 @@ export function parseArgs(argv: string[], cpus: number = availableParallelism())
         break;
       case "--big":
         args.bigImages = int(name, value(), 0, 100);
+        break;
+      case "--heic":
+        args.heicImages = int(name, value(), 0, 100);
         break;
       case "--megapixels":
         args.megapixels = num(name, value(), 0.1, 100);

@@ -1,6 +1,6 @@
 /**
- * Child process for command-line peers (vipsthumbnail, ImageMagick, GraphicsMagick): runs the tool
- * once per size per original, as a shell script or a Lambda calling out to it would, so each image
+ * Child process for command-line peers (vipsthumbnail, ImageMagick, GraphicsMagick, heif-convert):
+ * runs the tool once per size per original (heif-convert, which cannot resize, once per original), as a shell script or a Lambda calling out to it would, so each image
  * pays the tool's process start. Speaks the protocol in protocol.ts.
  */
 import { spawnSync } from "node:child_process";
@@ -40,8 +40,13 @@ function toolArgs(
         "*",
         out,
       ];
+    case "heif-convert":
+      // Decodes and writes the full-size image: it cannot resize (see callsFor: once per original).
+      return [...prefix, "--quiet", "-q", String(quality), file, join(outDir, `${basename(file)}.jpg`)];
     default:
-      throw new Error(`Expected --tool vipsthumbnail, imagemagick or graphicsmagick, received ${tool}.`);
+      throw new Error(
+        `Expected --tool vipsthumbnail, imagemagick, graphicsmagick or heif-convert, received ${tool}.`,
+      );
   }
 }
 
@@ -52,11 +57,13 @@ async function main(argv: string[]): Promise<void> {
   const outDir = mkdtempSync(join(tmpdir(), `bench-${tool}-`));
   // One thread per tool process: the all-cores run starts one process per core instead, as for every
   // other contender, so the tools' own threading neither helps nor hurts them.
-  const env = { ...process.env, MAGICK_THREAD_LIMIT: "1", OMP_NUM_THREADS: "1", VIPS_CONCURRENCY: "1" };
+  // Not VIPSHOME: sharp sets it in the bench's process to its own libvips, and a system libvips that
+  // inherits it finds none of its loadable modules (HEIF among them: "not a known file format").
+  const { VIPSHOME: _sharpsLibvips, ...inherited } = process.env;
+  const env = { ...inherited, MAGICK_THREAD_LIMIT: "1", OMP_NUM_THREADS: "1", VIPS_CONCURRENCY: "1" };
+  const sizes = tool === "heif-convert" ? DEFAULT_OUTPUT.sizes.slice(0, 1) : DEFAULT_OUTPUT.sizes;
   const callsFor = (file: string) =>
-    DEFAULT_OUTPUT.sizes.map((size) =>
-      toolArgs(tool, command.slice(1), file, size, DEFAULT_OUTPUT.quality, outDir),
-    );
+    sizes.map((size) => toolArgs(tool, command.slice(1), file, size, DEFAULT_OUTPUT.quality, outDir));
   const runOne = (file: string) => {
     for (const args of callsFor(file)) {
       const r = spawnSync(command[0]!, args, { env, encoding: "utf8" });

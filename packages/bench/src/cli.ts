@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { cpuShare, imageConcurrency } from "@thumbs/worker";
 import sharp from "sharp";
 import { type BenchArgs, parseArgs, USAGE } from "./args.js";
-import { type ContenderId, contenders, NOTES } from "./contenders.js";
+import { type ContenderId, contenders, NOTES, tool } from "./contenders.js";
 import {
   bigSet as big,
   type Corpus,
@@ -19,6 +19,15 @@ import {
   mainSet,
 } from "./corpus.js";
 import { type ParallelRun, runParallel } from "./harness.js";
+import {
+  ensureHeicCorpus,
+  formatHeic,
+  HEIC_INSTALL_HINT,
+  type HeicRow,
+  heicContenders,
+  heifToolsInstalled,
+  measureHeic,
+} from "./heic.js";
 import { detectPeers, INSTALL_HINTS } from "./peers.js";
 import {
   type ContenderResult,
@@ -161,6 +170,30 @@ async function main(): Promise<void> {
       if (run) bigRuns = [...bigRuns, { label: c.label, run }];
     }
   }
+  let heicLines: string[] = [];
+  let heicRows: HeicRow[] = [];
+  if (args.heicImages > 0 && !heifToolsInstalled()) {
+    heicLines = [`HEIC set: skipped, heif-enc/heif-convert not installed (${HEIC_INSTALL_HINT})`];
+  } else if (args.heicImages > 0) {
+    log(`HEIC set: ${args.heicImages} HEICs from the main set (made once, then reused)`);
+    const heic = await ensureHeicCorpus(
+      cacheDir,
+      mainCorpus,
+      Math.min(args.heicImages, mainCorpus.entries.length),
+    );
+    const heicList = join(listsDir, "heic.txt");
+    await writeFile(heicList, `${heic.files.join("\n")}\n`);
+    const byId = (id: ContenderId) => contenders(peers).find((c) => c.id === id)!.spec!;
+    const cli = (name: string, command: string[]) => tool(name, command)!;
+    heicRows = await measureHeic(
+      heicList,
+      heicContenders(byId("ours"), cli, peers.vipsthumbnail !== undefined),
+      pin ? imageConcurrency(1) : 1,
+      pin,
+      log,
+    );
+    heicLines = formatHeic(heic, heicRows);
+  }
   const oursBig = bigRuns.find((b) => b.label === contenders(peers)[0]!.label)?.run;
   const peakRssMb = oursBig ? (oursBig.maxRssKb * 1024) / 1e6 : undefined;
   const targets = evaluateTargets({ results, peakRssMb, rssConcurrency });
@@ -201,6 +234,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (heicLines.length) out.push("", ...heicLines);
   out.push("", ...formatTargets(targets));
   const jsonPath = resolve(args.json ?? join(cacheDir, "results.json"));
   out.push("", `results: ${jsonPath}`);
@@ -224,6 +258,7 @@ async function main(): Promise<void> {
     rounds: Object.fromEntries(rounds),
     wholeWorker,
     big: bigRuns,
+    heic: heicRows,
     targets: targets.map((t) => ({ ...t, result: verdict(t) })),
   };
   await writeFile(jsonPath, JSON.stringify(json, null, 2));

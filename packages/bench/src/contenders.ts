@@ -49,7 +49,8 @@ function pillow(python: string | undefined, mode: string): Contender["spec"] {
   });
 }
 
-function tool(name: string, command: string[] | undefined): Contender["spec"] {
+/** A command-line peer run by cli-runner.ts over a list file; undefined when the tool is missing. */
+export function tool(name: string, command: string[] | undefined): Contender["spec"] {
   if (!command) return undefined;
   return (list) => ({
     command: process.execPath,

@@ -10,7 +10,15 @@ describe("parseArgs", () => {
     const args = parseArgs(argv, 2);
 
     // Assess
-    expect(args).toMatchObject({ images: 40, bigImages: 4, megapixels: 8.8, rounds: 5, cores: 2, only: [] });
+    expect(args).toMatchObject({
+      images: 40,
+      bigImages: 4,
+      heicImages: 4,
+      megapixels: 8.8,
+      rounds: 5,
+      cores: 2,
+      only: [],
+    });
   });
 
   it("reads values given as separate words or after =, and skips pnpm's --", () => {

@@ -23,7 +23,7 @@ export const FAILURE_ADVICE: Record<FailureClass, string> = {
   NotFound: "The original is not in the bucket: re-upload it, then retry.",
   Corrupt: "The file is damaged, truncated or empty: re-upload the original, then retry.",
   Unsupported:
-    "Not an image format the pipeline decodes (JPEG, PNG, WebP, AVIF, GIF, TIFF): convert it, then retry.",
+    "Not an image format the pipeline decodes (JPEG, PNG, WebP, AVIF, HEIC, GIF, TIFF): convert it, then retry.",
   TooLarge:
     "The image exceeds the configured byte, pixel or time limit: upload a smaller image or raise the limit.",
   Transient: "A temporary S3 or network problem outlasted the retries: retry the image.",

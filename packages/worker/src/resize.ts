@@ -3,6 +3,9 @@ import { CONTENT_TYPES, classifyDecodeError, ImageFailure } from "@thumbs/core";
 import { Semaphore } from "async-mutex";
 import sharp, { type Sharp } from "sharp";
 import { LIBVIPS_THREADS } from "./concurrency.js";
+import { heicAsTiff } from "./decode-heic.js";
+import { tooManyPixels } from "./errors.js";
+import { looksLikeHeif } from "./sniff.js";
 
 // Each image is worked on by one libvips thread; parallelism comes from resizing several images at
 // once (see concurrency.ts), which scales better than splitting one small image across threads.
@@ -68,13 +71,29 @@ const LARGEST_KERNEL = "linear";
  * the large size (between linear and lanczos3 in cost).
  */
 export async function makeThumbnails(
-  input: Buffer,
+  original: Buffer,
   spec: OutputSpec,
   limits: ResizeLimits,
 ): Promise<Thumbnail[]> {
+  // HEIC: decoded first (decode-heic.ts) to a TIFF carrying its colour profile, which sharp takes
+  // like any other original; the pipelines get what is left of the image's time.
+  const started = performance.now();
+  const decoded = looksLikeHeif(original) ? await heicAsTiff(original, limits) : undefined;
+  const input = decoded?.tiff ?? original;
+  const leftSeconds = limits.timeoutSeconds - (performance.now() - started) / 1000;
+  const left = decoded ? { ...limits, timeoutSeconds: Math.max(1, Math.floor(leftSeconds)) } : limits;
+  try {
+    return await resizeOriginal(input, spec, left);
+  } finally {
+    decoded?.release();
+  }
+}
+
+async function resizeOriginal(input: Buffer, spec: OutputSpec, limits: ResizeLimits): Promise<Thumbnail[]> {
   try {
     return await images.runExclusive(() => attempt(input, spec, limits), 1);
   } catch (failure) {
+    if (isPixelLimit(failure)) throw await withPixelCount(input, limits.maxInputPixels, failure);
     if (!(failure instanceof ImageFailure) || !REASON_FROM_LIBVIPS.has(failure.failureClass)) throw failure;
     // The reason came from libvips' error buffer, which is one per process: with other images in
     // flight it may have lost this image's line ("Unknown error") or carry another image's instead
@@ -83,6 +102,22 @@ export async function makeThumbnails(
     // decode of a bad file, during which this process resizes nothing else.
     return images.runExclusive(() => attempt(input, spec, limits), EXCLUSIVE);
   }
+}
+
+/** sharp refused the original from its header for having more pixels than limitInputPixels. */
+function isPixelLimit(failure: unknown): failure is ImageFailure {
+  if (!(failure instanceof ImageFailure) || failure.failureClass !== "TooLarge") return false;
+  const cause = failure.cause instanceof Error ? failure.cause.message : "";
+  return /pixel limit/i.test(cause);
+}
+
+/** sharp's message names no numbers: read the dimensions from the header for the admin. */
+async function withPixelCount(input: Buffer, limit: number, failure: ImageFailure): Promise<ImageFailure> {
+  // The header only: sharp's own default limit would refuse to read a bomb's dimensions.
+  const header = await sharp(input, { limitInputPixels: false })
+    .metadata()
+    .catch(() => undefined);
+  return header ? tooManyPixels(header.width, header.height, limit) : failure;
 }
 
 /**

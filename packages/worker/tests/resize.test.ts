@@ -89,6 +89,27 @@ describe("makeThumbnails", () => {
     const error = await makeThumbnails(pngBomb(50_000, 50_000), DEFAULT_OUTPUT, limits).catch((e) => e);
     expect(error).toBeInstanceOf(ImageFailure);
     expect(error.failureClass).toBe("TooLarge");
-    expect(error.message).toMatch(/pixel/);
+    expect(error.message).toMatch(
+      /50000×50000 pixels \(2500\.0 MP\), over the 50\.0 MP limit \(MAX_INPUT_PIXELS/,
+    );
+  });
+
+  it("says a 280 MP JPEG's size, the limit and the setting that raises it", async () => {
+    // Prepare: a small JPEG whose frame header (SOF0) declares 20000×14000 pixels.
+    const jpeg = await solid(64, 48, "#3377aa").jpeg().toBuffer();
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    jpeg.writeUInt16BE(14_000, sof + 5);
+    jpeg.writeUInt16BE(20_000, sof + 7);
+
+    // Act
+    const error = await makeThumbnails(jpeg, DEFAULT_OUTPUT, limits).catch((e) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ImageFailure);
+    expect(error.failureClass).toBe("TooLarge");
+    expect(error.message).toBe(
+      "The image is 20000×14000 pixels (280.0 MP), over the 50.0 MP limit (MAX_INPUT_PIXELS = 50000000): " +
+        "upload a smaller image, or raise MAX_INPUT_PIXELS.",
+    );
   });
 });

@@ -1,7 +1,37 @@
 import { ImageFailure } from "@thumbs/core";
 import sharp, { type TiffOptions } from "sharp";
 import { describe, expect, it } from "vitest";
-import { sniffImage } from "../src/sniff.js";
+import { looksLikeHeif, sniffImage } from "../src/sniff.js";
+
+/**
+ * A little-endian TIFF whose first directory holds `tags` ([tag, type, value]; type 2 = ASCII, stored
+ * after the directory), optionally with `marker` written at byte 8 and the directory after it.
+ */
+function tinyTiff(tags: Array<[number, number, number | string]>, marker = ""): Buffer {
+  const ifd = marker ? 16 : 8;
+  const out = Buffer.alloc(ifd + 2 + tags.length * 12 + 4 + 64 + 256);
+  out.write("II*\0", 0, "latin1");
+  out.writeUInt32LE(ifd, 4);
+  out.write(marker, 8, "latin1");
+  out.writeUInt16LE(tags.length, ifd);
+  let extra = ifd + 2 + tags.length * 12 + 4;
+  for (const [i, [tag, type, value]] of tags.entries()) {
+    const entry = ifd + 2 + i * 12;
+    out.writeUInt16LE(tag, entry);
+    out.writeUInt16LE(type, entry + 2);
+    if (typeof value === "string") {
+      out.writeUInt32LE(value.length + 1, entry + 4);
+      out.writeUInt32LE(extra, entry + 8);
+      out.write(value, extra, "latin1");
+      extra += value.length + 1;
+    } else {
+      out.writeUInt32LE(type === 1 ? 4 : 1, entry + 4);
+      if (type === 3) out.writeUInt16LE(value, entry + 8);
+      else out.writeUInt32LE(value, entry + 8);
+    }
+  }
+  return out;
+}
 
 const failureOf = (bytes: Buffer): ImageFailure => {
   try {
@@ -54,15 +84,104 @@ describe("sniffImage", () => {
     expect(failure.message).toMatch(message);
   });
 
-  it("names HEIC as unsupported and says how to fix it", () => {
+  it("accepts HEIC/HEIF, and leaves AVIF to libvips", async () => {
+    // Prepare
     const heic = Buffer.concat([
       Buffer.from([0, 0, 0, 24]),
       Buffer.from("ftypheic\0\0\0\0mif1heic"),
       Buffer.alloc(64),
     ]);
-    const failure = failureOf(heic);
+    const avif = await sharp({ create: { width: 16, height: 16, channels: 3, background: "#123" } })
+      .avif()
+      .toBuffer();
+
+    // Act
+    const formats = [sniffImage(heic), sniffImage(avif)];
+
+    // Assess
+    expect(formats).toEqual(["heif", "avif"]);
+    expect([looksLikeHeif(heic), looksLikeHeif(avif)]).toEqual([true, false]);
+  });
+
+  const iso = (brand: string) =>
+    Buffer.concat([
+      Buffer.from([0, 0, 0, 20]),
+      Buffer.from(`ftyp${brand}\0\0\0\0${brand}`),
+      Buffer.alloc(64),
+    ]);
+  const padded = (head: number[] | string) => Buffer.concat([Buffer.from(head as never), Buffer.alloc(64)]);
+
+  it.each([
+    [
+      "JPEG 2000 (JP2)",
+      padded([0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a]),
+      /JPEG 2000.*convert it to JPEG or PNG/,
+    ],
+    ["JPEG 2000 (codestream)", padded([0xff, 0x4f, 0xff, 0x51, 0, 0x2f]), /JPEG 2000/],
+    [
+      "JPEG XL (container)",
+      padded([0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20, 0x0d, 0x0a, 0x87, 0x0a]),
+      /JPEG XL/,
+    ],
+    ["JPEG XL (codestream)", padded([0xff, 0x0a, 0xfa, 0x7f]), /JPEG XL/],
+    ["PSD", padded("8BPS\u0000\u0001"), /Photoshop document \(PSD\).*export it as JPEG or PNG/],
+    ["CR3", iso("crx "), /Canon CR3 camera RAW.*develop it to JPEG/],
+    ["RAF", padded("FUJIFILMCCD-RAW 0201"), /Fujifilm RAF camera RAW/],
+    ["ORF", padded("IIRO\u0008\u0000\u0000\u0000"), /Olympus ORF camera RAW/],
+    ["RW2", padded("IIU\u0000\u0018\u0000\u0000\u0000"), /Panasonic RW2 camera RAW/],
+    ["CR2", tinyTiff([[256, 3, 16]], "CR\u0002\u0000"), /Canon CR2 camera RAW/],
+    [
+      "DNG",
+      tinyTiff([
+        [256, 3, 16],
+        [50706, 1, 0x01040000],
+      ]),
+      /DNG camera RAW/,
+    ],
+    [
+      "NEF",
+      tinyTiff([
+        [254, 4, 1],
+        [256, 3, 16],
+        [271, 2, "NIKON CORPORATION"],
+      ]),
+      /NIKON camera RAW/,
+    ],
+  ])("names %s as Unsupported, with what to do", (_, bytes, message) => {
+    // Act
+    const failure = failureOf(bytes);
+
+    // Assess
     expect(failure.failureClass).toBe("Unsupported");
-    expect(failure.message).toMatch(/HEIC.*convert to JPEG/);
+    expect(failure.message).toMatch(message);
+    expect(failure.message).not.toMatch(/Unrecognised|first bytes/);
+  });
+
+  it("describes SVG as a vector drawing the pipeline does not rasterise", () => {
+    // Act
+    const failure = failureOf(
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'),
+    );
+
+    // Assess
+    expect(failure.failureClass).toBe("Unsupported");
+    expect(failure.message).toMatch(/SVG vector drawing.*does not rasterise.*export it as PNG/);
+    expect(failure.message).not.toMatch(/not an image/);
+  });
+
+  it("still takes a camera maker's ordinary TIFF as a TIFF", () => {
+    // Prepare: a TIFF with the Make tag but no RAW structure (no preview IFD, no sub-IFDs).
+    const tiff = tinyTiff([
+      [256, 3, 16],
+      [257, 3, 16],
+      [271, 2, "NIKON"],
+    ]);
+
+    // Act
+    const format = sniffImage(tiff);
+
+    // Assess
+    expect(format).toBe("tiff");
   });
 
   describe("TIFF structure (libvips calls a truncated TIFF an unsupported format)", () => {

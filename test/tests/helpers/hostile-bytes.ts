@@ -55,9 +55,9 @@ const isoBox = (type: string, body: Buffer): Buffer => {
 };
 
 /**
- * A syntactically plausible HEIF file (`ftyp` with the given brands, then `meta` and `mdat` boxes of
- * junk): what an iPhone upload looks like to a sniffer. The prebuilt libvips cannot encode HEVC, so a
- * real one cannot be made here, and the pipeline must refuse these before decoding anyway.
+ * A HEIF file whose boxes are junk (`ftyp` with the given brands, then `meta` and `mdat` boxes of
+ * junk): a HEIC to the sniffer, whose header libheif then cannot read (Corrupt). Real HEICs are made
+ * with heif-enc in the worker's tests (packages/worker/tests/decode-heic.test.ts).
  */
 export function fakeHeif(majorBrand: string, compatible: string[]): Buffer {
   const ftyp = Buffer.from(`${majorBrand}\0\0\0\0${compatible.join("")}`, "latin1");

@@ -129,16 +129,16 @@ function notImageCases(): HostileCase[] {
       expect: failsAs("Unsupported", /ZIP archive/),
     },
     {
-      name: "HEIC (ftyp heic)",
+      name: "HEIC whose boxes are garbage (ftyp heic)",
       key: "formats/IMG_0001.HEIC",
       data: fakeHeif("heic", ["mif1", "heic", "miaf"]),
-      expect: failsAs("Unsupported", /HEIC/),
+      expect: failsAs("Corrupt", /HEIC/),
     },
     {
-      name: "HEIF (ftyp mif1, HEVC inside) named .jpg",
+      name: "HEIF whose boxes are garbage (ftyp mif1) named .jpg",
       key: "formats/iphone-export.jpg",
       data: fakeHeif("mif1", ["mif1", "heic"]),
-      expect: failsAs("Unsupported", /HEIC/),
+      expect: failsAs("Corrupt", /HEIC/),
     },
     {
       name: "random bytes named .jpg",
