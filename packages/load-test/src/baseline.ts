@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { otherLoadShare, systemCpuMs } from "./cpu-usage.js";
-import type { BaselineResult } from "./result.js";
+import type { BaselineBracket, BaselineResult } from "./result.js";
 import { summarize } from "./stats.js";
 
 export type BaselineMessage = { type: "job"; index: number; path: string } | { type: "end" };
@@ -78,6 +78,51 @@ export async function runBaseline(
     otherLoadShare: otherLoad ?? null,
     perImageMs: summarize(images.map((i) => i.ms)),
     images,
+  };
+}
+
+/**
+ * The baselines bracketing a pipeline run folded into one yardstick: each image's time and the CPU are
+ * the mean over the runs; other processes' load is the highest any run saw.
+ */
+export function mergeBaselines(runs: readonly BaselineResult[]): BaselineResult {
+  const first = runs[0];
+  if (!first) throw new RangeError("Expected at least one baseline run to merge.");
+  if (runs.length === 1) return first;
+  const mean = (pick: (b: BaselineResult) => number) =>
+    runs.reduce((sum, b) => sum + pick(b), 0) / runs.length;
+  const byIndex = new Map<number, { ms: number; bytes: number; n: number }>();
+  for (const b of runs) {
+    for (const image of b.images) {
+      const seen = byIndex.get(image.index) ?? { ms: 0, bytes: image.bytes, n: 0 };
+      byIndex.set(image.index, { ms: seen.ms + image.ms, bytes: image.bytes, n: seen.n + 1 });
+    }
+  }
+  const images = [...byIndex.entries()]
+    .map(([index, s]) => ({ index, ms: s.ms / s.n, bytes: s.bytes }))
+    .sort((a, b) => a.index - b.index);
+  const loads = runs.map((b) => b.otherLoadShare).filter((l): l is number => l !== null);
+  const cpuMs = mean((b) => b.cpuMs);
+  return {
+    processes: first.processes,
+    inFlightPerProcess: first.inFlightPerProcess,
+    wallMs: mean((b) => b.wallMs),
+    cpuMs,
+    cpuMsPerImage: mean((b) => b.cpuMsPerImage),
+    otherLoadShare: loads.length > 0 ? Math.max(...loads) : null,
+    perImageMs: summarize(images.map((i) => i.ms)),
+    images,
+  };
+}
+
+/** A baseline's totals, for the report's bracket lines. */
+export function bracketOf(when: BaselineBracket["when"], b: BaselineResult): BaselineBracket {
+  return {
+    when,
+    wallMs: b.wallMs,
+    cpuMs: b.cpuMs,
+    cpuMsPerImage: b.cpuMsPerImage,
+    otherLoadShare: b.otherLoadShare,
   };
 }
 

@@ -76,6 +76,10 @@ const program = new Command()
     900,
   )
   .option("--order-id <id>", "local: order id (default: lt-<time>-<random>)")
+  .option(
+    "--cpu-prof <dir>",
+    "local: write a V8 CPU profile of each worker process into <dir> (node --cpu-prof; open in Chrome DevTools)",
+  )
   .option("--no-progress", "no progress bar (for logs and CI)")
   .addOption(
     new Option(
@@ -211,6 +215,7 @@ async function main(): Promise<number> {
             sliceSize: o.sliceSize,
             baseline: o.baseline,
             orderId: o.orderId,
+            cpuProfDir: o.cpuProf,
           },
           progress,
         );

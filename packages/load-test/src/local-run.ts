@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { completionChannel } from "@thumbs/core";
 import { awaitOrder, type LocalStack, startLocalStack, uploadOrder } from "@thumbs/local";
 import type { ObservedSlice, RunObservation } from "./analyze.js";
@@ -11,6 +12,8 @@ export interface LocalRunOptions {
   concurrencyPerWorker: number;
   sliceSize: number;
   timeoutMs: number;
+  /** Write a V8 CPU profile of each worker process into this folder (node --cpu-prof). */
+  cpuProfDir?: string | undefined;
 }
 
 // Uploading in chunks only to move the progress bar; uploadOrder itself keeps 16 PUTs in flight.
@@ -32,6 +35,9 @@ export async function runLocalOrder(
     workers: options.workers,
     concurrencyPerWorker: options.concurrencyPerWorker,
     sliceSize: options.sliceSize,
+    // --cpu-prof is not allowed in NODE_OPTIONS and the pool forks workers without execArgv, so the
+    // worker process starts V8's profiler itself when this is set (packages/local/src/worker-process.ts).
+    ...(options.cpuProfDir ? { workerEnv: { LOCAL_CPU_PROFILE_DIR: resolve(options.cpuProfDir) } } : {}),
   });
   try {
     progress.status(`Redis: ${stack.redisHandle.source}; S3/SNS/SQS: fauxqs at ${stack.emulator.endpoint}`);

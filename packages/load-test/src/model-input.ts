@@ -90,7 +90,7 @@ export async function measuredFromResult(
     maxOverAvg: spread,
     meanImageBytes: result.corpus.meanBytes,
     source:
-      `${path}: ${workerCpu === undefined ? "pure resizing" : `the worker processes' CPU per image (pure resizing alone: ${b.cpuMsPerImage.toFixed(1)} ms; the rest is the worker's S3 and Redis clients)`}` +
+      `${path}: ${workerCpu === undefined ? "pure resizing" : `the worker processes' CPU per image (pure resizing alone: ${b.cpuMsPerImage.toFixed(1)} ms, so ${(workerCpu / b.cpuMsPerImage).toFixed(2)}× it; the rest is the worker's S3 and Redis clients, sockets and GC)`}` +
       ` on ${result.machine.cpuModel}; ${spreadSource}`,
   };
 }

@@ -138,8 +138,7 @@ export function predict(memoryMb: number, sliceSize: number, a: ModelAssumptions
     ((coldInstances * Math.ceil(workerColdMs) * gb + a.coordinatorColdStartMs * (128 / 1024)) / 1000) *
     PRICES.lambdaGbSecondArm64;
   const requests = (slices + 1) * PRICES.lambdaRequest;
-  const s3 =
-    a.images * PRICES.s3Get + (2 * a.images + pages) * PRICES.s3PutOrList;
+  const s3 = a.images * PRICES.s3Get + (2 * a.images + pages) * PRICES.s3PutOrList;
   const sns = slices * PRICES.snsPublish;
   const fixed = requests + s3 + sns;
   return {

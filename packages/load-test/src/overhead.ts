@@ -1,4 +1,4 @@
-import type { OverheadResult } from "./result.js";
+import type { OverheadResult, WorkerCpuRatio } from "./result.js";
 
 /** The issue's goal: fan-out, S3 and Redis together cost at most 15% over pure resizing. */
 export const OVERHEAD_GOAL = 1.15;
@@ -36,6 +36,8 @@ export function overheadRatio(input: {
   otherLoad?: Array<number | null | undefined>;
   /** Σ of the pipeline's own per-image times (fetch + sniff + resize + store), when reported. */
   pipelineImageMsSum?: number | undefined;
+  /** The worker processes' CPU per image, and each bracketing baseline's pure-resize CPU per image. */
+  workerCpu?: { msPerImage: number; baselineMsPerImage: readonly number[] } | undefined;
 }): OverheadResult {
   const { pipelineWallMs, lanes, baselineImageMs, baselineWallMs, goal = OVERHEAD_GOAL } = input;
   const pure = baselineImageMs.reduce((sum, ms) => sum + ms, 0);
@@ -63,6 +65,7 @@ export function overheadRatio(input: {
     verdict: ratio <= goal ? "PASS" : "MISS",
     wallOverBaselineWall: pipelineWallMs / baselineWallMs,
     cpuRatio,
+    ...(input.workerCpu ? { workerCpu: workerCpuRatio(input.workerCpu, goal) } : {}),
     ...(split ? { split } : {}),
     ...(busiest > BUSY_MACHINE_SHARE
       ? {
@@ -70,5 +73,37 @@ export function overheadRatio(input: {
         }
       : {}),
     definition: OVERHEAD_DEFINITION,
+  };
+}
+
+export const WORKER_CPU_DEFINITION =
+  "worker CPU ratio = the worker processes' CPU per image (user + system, all threads: resizing, the S3 " +
+  "and Redis clients, sockets, GC, IPC) ÷ pure resizing's CPU per image (the same originals at the same " +
+  "parallelism). It is what Lambda bills per image against what the resize alone needs. Pure resizing is " +
+  "measured just before and just after the pipeline: the ratio uses their mean, the range each alone.";
+
+/**
+ * Worker CPU per image ÷ pure-resize CPU per image (WORKER_CPU_DEFINITION), against the mean of the
+ * bracketing baselines, with the range the brackets give on their own.
+ */
+export function workerCpuRatio(
+  input: { msPerImage: number; baselineMsPerImage: readonly number[] },
+  goal = OVERHEAD_GOAL,
+): WorkerCpuRatio {
+  const brackets = input.baselineMsPerImage.filter((ms) => ms > 0);
+  if (brackets.length === 0) {
+    throw new RangeError("Expected at least one baseline with a positive CPU time per image.");
+  }
+  const pure = brackets.reduce((sum, ms) => sum + ms, 0) / brackets.length;
+  const each = brackets.map((ms) => input.msPerImage / ms);
+  const ratio = input.msPerImage / pure;
+  return {
+    workerMsPerImage: input.msPerImage,
+    pureMsPerImage: pure,
+    ratio,
+    low: Math.min(...each),
+    high: Math.max(...each),
+    goal,
+    verdict: ratio <= goal ? "PASS" : "MISS",
   };
 }

@@ -33,7 +33,8 @@ export async function renderHtmlReport(result: LoadTestResult): Promise<string> 
 <span class="${o.verdict === "PASS" ? "pass" : "miss"}">${o.verdict}</span>.
 Cross-check: pipeline wall ÷ pure-resize wall = ${o.wallOverBaselineWall.toFixed(3)}.
 ${o.split ? `As a product: fan-out ${o.split.fanOut.toFixed(3)} (lanes idle between images) × per image ${o.split.perImage.toFixed(3)} (each image's GET, PUTs, Redis and waiting on top of its resize).` : ""}
-CPU ratio (pipeline CPU ÷ pure-resize CPU): ${o.cpuRatio === null ? "not measured" : o.cpuRatio.toFixed(3)}.</p>
+CPU ratio (pipeline CPU ÷ pure-resize CPU): ${o.cpuRatio === null ? "not measured" : o.cpuRatio.toFixed(3)}.
+${o.workerCpu ? `Worker CPU ratio (worker processes' CPU per image ÷ pure resizing's): <b>${o.workerCpu.ratio.toFixed(3)}</b>, goal ≤ ${o.workerCpu.goal.toFixed(2)}: <span class="${o.workerCpu.verdict === "PASS" ? "pass" : "miss"}">${o.workerCpu.verdict}</span> (${ms(o.workerCpu.workerMsPerImage)} ÷ ${ms(o.workerCpu.pureMsPerImage)}; ${o.workerCpu.low.toFixed(3)}-${o.workerCpu.high.toFixed(3)} against each bracketing baseline).` : ""}</p>
 ${o.warning ? `<p class="miss">${escapeHtml(o.warning)}</p>` : ""}
 <p class="muted">${escapeHtml(o.definition)}</p>
 <table>${statsRows("pure resize per image", b.perImageMs)}
@@ -85,7 +86,7 @@ ${run.cpu ? `<tr><th>CPU used</th><td>${escapeHtml(cpuLine(run.cpu))}</td></tr>`
 <tr><th>errors by class</th><td>${errors.length === 0 ? "none" : errors.map(([k, n]) => `${escapeHtml(k)} ${n}`).join(", ")}</td></tr>
 <tr><th>consistency</th><td>${run.consistency.ok ? "ok: done + failed = total" : escapeHtml(run.consistency.notes.join(" "))}</td></tr>
 </table>
-<p class="muted">Per image: the worker's own wall time for fetch + sniff + resize + store of one image, while other images are in flight in the same process.</p>
+<p class="muted">Per image: the time one image held its worker's lane (fetch + sniff + resize + store, less any part of the fetch that ran ahead during the previous image), while other images are in flight in the same process.</p>
 ${histogram ? `<figure>${histogram}</figure>` : ""}
 ${timeline ? `<figure>${timeline}</figure>` : ""}
 <table><tr><th>worker</th><th>slices</th><th>images</th><th>busy</th><th>peak RSS</th></tr>${lanes}</table>`;

@@ -1,11 +1,20 @@
 import { bytes, ms, row, summaryLine } from "./format.js";
-import type { CpuAccount, LoadTestResult, RunResult } from "./result.js";
+import { WORKER_CPU_DEFINITION } from "./overhead.js";
+import type { CpuAccount, LoadTestResult, RunResult, WorkerCpuRatio } from "./result.js";
 
 const percent = (share: number | null) => (share === null ? "unknown" : `${(share * 100).toFixed(0)}%`);
 
 /** "41.2 s: workers …, this process …, Redis …; other processes used 3% of the machine". */
 export function cpuLine(cpu: CpuAccount): string {
   return `${ms(cpu.totalMs)}: workers ${ms(cpu.workersMs)}, this process (fauxqs, coordinator) ${ms(cpu.parentMs)}, Redis ${cpu.redisMs === null ? "–" : ms(cpu.redisMs)}; other processes used ${percent(cpu.otherLoadShare)} of the machine meanwhile`;
+}
+
+/** "worker CPU ratio  1.123  goal ≤ 1.15: PASS  (…; 1.101-1.145 against each bracketing baseline)". */
+export function workerCpuLine(w: WorkerCpuRatio): string {
+  return row(
+    "worker CPU ratio",
+    `${w.ratio.toFixed(3)}  goal ≤ ${w.goal.toFixed(2)}: ${w.verdict}   (worker processes ${ms(w.workerMsPerImage)} ÷ pure resizing ${ms(w.pureMsPerImage)} CPU per image; ${w.low.toFixed(3)}-${w.high.toFixed(3)} against each bracketing baseline)`,
+  );
 }
 
 /** The readable report printed after a run, one line per entry. */
@@ -24,11 +33,18 @@ export function renderTextReport(result: LoadTestResult): string[] {
   for (const run of result.runs) lines.push(...renderRun(run, result));
   if (result.baseline) {
     const b = result.baseline;
+    const brackets = result.baselineBrackets ?? [];
     lines.push(
       "",
-      `Pure resizing, same originals from memory (${b.processes} processes × ${b.inFlightPerProcess} images in flight, no S3/SNS/Redis)`,
+      `Pure resizing, same originals from memory (${b.processes} processes × ${b.inFlightPerProcess} images in flight, no S3/SNS/Redis${brackets.length > 1 ? `; mean of the runs ${brackets.map((r) => r.when).join(" and ")} the pipeline` : ""})`,
       row("per image", summaryLine(b.perImageMs)),
       row("CPU per image", `${ms(b.cpuMsPerImage)} (process CPU ÷ images)`),
+      ...brackets.map((r) =>
+        row(
+          `  ${r.when} the pipeline`,
+          `${ms(r.cpuMsPerImage)} CPU per image, wall ${ms(r.wallMs)}; other processes used ${percent(r.otherLoadShare)} of the machine`,
+        ),
+      ),
       row("wall", ms(b.wallMs)),
       row(
         "CPU used",
@@ -58,8 +74,10 @@ export function renderTextReport(result: LoadTestResult): string[] {
           ? "not measured (needs Linux /proc)"
           : `${o.cpuRatio.toFixed(3)}  (pipeline CPU ÷ pure-resize CPU, same images)`,
       ),
+      ...(o.workerCpu ? [workerCpuLine(o.workerCpu)] : []),
       ...(o.warning ? [`  WARNING: ${o.warning}`] : []),
       ...wrap(o.definition, 96).map((l) => `    ${l}`),
+      ...(o.workerCpu ? wrap(WORKER_CPU_DEFINITION, 96).map((l) => `    ${l}`) : []),
     );
   }
   for (const note of result.notes) lines.push(`  note: ${note}`);
@@ -78,7 +96,7 @@ function renderRun(run: RunResult, result: LoadTestResult): string[] {
     row("per image", summaryLine(run.perImageMs)),
     `    ${
       result.target === "local"
-        ? `the worker's wall time for fetch + sniff + resize + store of one image, with ${result.config.concurrencyPerWorker} images in flight per process`
+        ? `the time one image held its worker's lane (fetch + sniff + resize + store, less any fetch that ran ahead), with ${result.config.concurrencyPerWorker} lanes per process`
         : "the workers' ImageMs metric (fetch + sniff + resize + store of one image), from their logs"
     }`,
     row("per slice", summaryLine(run.perSliceMs)),

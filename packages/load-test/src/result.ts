@@ -7,7 +7,7 @@ export interface ImageRecord {
   /** As the worker reports it (ImageOutcome.status); deferred and handed-back images come back in a follow-up slice. */
   status: "done" | "failed" | "skipped" | "deferred" | "handed-back";
   failureClass?: string | undefined;
-  /** The worker's own wall time for fetch + sniff + resize + store of this image. */
+  /** The time this image held its worker's lane: fetch + sniff + resize + store, less any fetch that ran ahead. */
   ms: number;
   lane: string;
   sliceIndex: number;
@@ -95,6 +95,30 @@ export interface BaselineResult {
   images: Array<{ index: number; ms: number; bytes: number }>;
 }
 
+/** One pure-resize baseline of a bracket: run just before, or just after, the pipeline. */
+export interface BaselineBracket {
+  when: "before" | "after";
+  wallMs: number;
+  cpuMs: number;
+  cpuMsPerImage: number;
+  otherLoadShare: number | null;
+}
+
+/**
+ * Worker-process CPU per image ÷ pure-resize CPU per image: what Lambda bills per image, against what
+ * resizing alone costs. `ratio` uses the mean of the bracketing baselines; `low`/`high` use each of
+ * them alone, so their spread shows how much the machine drifted during the run.
+ */
+export interface WorkerCpuRatio {
+  workerMsPerImage: number;
+  pureMsPerImage: number;
+  ratio: number;
+  low: number;
+  high: number;
+  goal: number;
+  verdict: "PASS" | "MISS";
+}
+
 export interface OverheadResult {
   ratio: number;
   goal: number;
@@ -106,6 +130,8 @@ export interface OverheadResult {
    * ratio, not stretched when other processes share the cores. Null without /proc.
    */
   cpuRatio: number | null;
+  /** The workers' own CPU per image against pure resizing's (see WorkerCpuRatio), when measured. */
+  workerCpu?: WorkerCpuRatio | undefined;
   /**
    * The ratio as a product: `fanOut` = wall × L ÷ Σ the pipeline's own per-image times (lanes idle
    * between images: delivery, planning, slice start and end), `perImage` = Σ those times ÷ Σ pure
@@ -136,7 +162,13 @@ export interface LoadTestResult {
   };
   corpus: { dir: string; images: number; totalBytes: number; meanBytes: number; detailSource: string };
   runs: RunResult[];
+  /**
+   * The pure-resize yardstick: the mean of the baselines run before and after the pipeline, image by
+   * image (see `baselineBrackets`), or the one baseline of an older result.
+   */
   baseline?: BaselineResult | undefined;
+  /** Each bracketing baseline alone, in the order run. */
+  baselineBrackets?: BaselineBracket[] | undefined;
   overhead?: OverheadResult | undefined;
   /** AWS only: how the cold run was forced and where the timings came from. */
   notes: string[];

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { analyzeRun } from "./analyze.js";
-import { runBaseline } from "./baseline.js";
+import { bracketOf, mergeBaselines, runBaseline } from "./baseline.js";
 import { loadTestCorpus } from "./corpus.js";
 import { bytes } from "./format.js";
 import { runLocalOrder } from "./local-run.js";
@@ -25,6 +25,8 @@ export interface LocalLoadTestOptions {
   baseline: boolean;
   timeoutMs: number;
   orderId?: string | undefined;
+  /** Write a V8 CPU profile of each worker process into this folder (node --cpu-prof). */
+  cpuProfDir?: string | undefined;
 }
 
 /**
@@ -45,21 +47,31 @@ export async function runLocalLoadTest(
     `Corpus: ${corpus.files.length} images, ${bytes(corpus.totalBytes)} in ${corpus.dir} (detail ${corpus.detail}, ${corpus.detailSource})`,
   );
 
-  const observation = await runLocalOrder(corpus, { ...options, orderId }, progress);
-  const run = analyzeRun(observation);
-
-  let baseline: LoadTestResult["baseline"];
-  let overhead: LoadTestResult["overhead"];
-  if (options.baseline) {
-    // After the pipeline has stopped, so the baseline has the machine to itself, as the pipeline had.
+  // Pure resizing just before and just after the pipeline, each with the machine to itself: on a
+  // shared machine the CPU a resize takes drifts, and the spread of the two shows by how much.
+  const measureBaseline = async (when: "before" | "after") => {
     progress.status(
-      `Pure resizing of the same originals: ${options.workers} processes × ${options.concurrencyPerWorker} images in flight…`,
+      `Pure resizing of the same originals (${when} the pipeline): ${options.workers} processes × ${options.concurrencyPerWorker} images in flight…`,
     );
-    progress.start("Baseline", corpus.files.length);
-    baseline = await runBaseline(corpus.files, options.workers, options.concurrencyPerWorker, (n) =>
+    progress.start(`Baseline (${when})`, corpus.files.length);
+    const b = await runBaseline(corpus.files, options.workers, options.concurrencyPerWorker, (n) =>
       progress.update(n),
     );
     progress.stop();
+    return b;
+  };
+  const before = options.baseline ? await measureBaseline("before") : undefined;
+  const observation = await runLocalOrder(corpus, { ...options, orderId }, progress);
+  const run = analyzeRun(observation);
+  const after = before ? await measureBaseline("after") : undefined;
+
+  let baseline: LoadTestResult["baseline"];
+  let baselineBrackets: LoadTestResult["baselineBrackets"];
+  let overhead: LoadTestResult["overhead"];
+  if (before && after) {
+    baseline = mergeBaselines([before, after]);
+    baselineBrackets = [bracketOf("before", before), bracketOf("after", after)];
+    const worked = run.done + run.failed;
     overhead = overheadRatio({
       pipelineWallMs: run.wallMs,
       lanes: options.workers * options.concurrencyPerWorker,
@@ -67,8 +79,15 @@ export async function runLocalLoadTest(
       baselineWallMs: baseline.wallMs,
       pipelineCpuMs: run.cpu?.totalMs,
       baselineCpuMs: baseline.cpuMs,
-      otherLoad: [run.cpu?.otherLoadShare, baseline.otherLoadShare],
+      otherLoad: [run.cpu?.otherLoadShare, before.otherLoadShare, after.otherLoadShare],
       pipelineImageMsSum: run.perImageMs.count > 0 ? run.perImageMs.sum : undefined,
+      workerCpu:
+        run.cpu && worked > 0
+          ? {
+              msPerImage: run.cpu.workersMs / worked,
+              baselineMsPerImage: [before.cpuMsPerImage, after.cpuMsPerImage],
+            }
+          : undefined,
     });
   }
 
@@ -96,6 +115,7 @@ export async function runLocalLoadTest(
     },
     runs: [run],
     baseline,
+    baselineBrackets,
     overhead,
     notes: [
       "Peak RSS is the largest resident set size a worker process reported at the end of a slice.",

@@ -97,6 +97,32 @@ describe("reports", () => {
     expect(text).toMatch(/consistency\s+ok/);
   });
 
+  it("prints the worker CPU ratio on its own line, with the baselines that bracket the run", () => {
+    // Prepare
+    const result = fixture();
+    result.baselineBrackets = [
+      { when: "before", wallMs: 60, cpuMs: 96, cpuMsPerImage: 48, otherLoadShare: 0.02 },
+      { when: "after", wallMs: 60, cpuMs: 104, cpuMsPerImage: 52, otherLoadShare: 0.04 },
+    ];
+    result.overhead = overheadRatio({
+      pipelineWallMs: 1_000,
+      lanes: 2,
+      baselineImageMs: [40, 60],
+      baselineWallMs: 60,
+      workerCpu: { msPerImage: 55, baselineMsPerImage: [48, 52] },
+    });
+
+    // Act
+    const text = renderTextReport(result).join("\n");
+
+    // Assess
+    expect(text).toMatch(/before the pipeline\s+48\.0 ms CPU per image/);
+    expect(text).toMatch(/after the pipeline\s+52\.0 ms CPU per image/);
+    expect(text).toMatch(
+      /worker CPU ratio\s+1\.100\s+goal ≤ 1\.15: PASS\s+\(worker processes 55\.0 ms ÷ pure resizing 50\.0 ms CPU per image; 1\.058-1\.146 against each bracketing baseline\)/,
+    );
+  });
+
   it("writes a self-contained HTML page with both charts and escaped text", async () => {
     // Prepare
     const result = fixture();

@@ -66,5 +66,7 @@ describe("pnpm load-test --images 20 (smoke, real local pipeline)", () => {
     expect(html.match(/<svg/g)?.length).toBe(2);
     expect(stdout).toContain(`${order!.orderId} (local): succeeded`);
     expect(stdout).toMatch(/overhead ratio\s+\d+\.\d{3}\s+goal ≤ 1\.15: (PASS|MISS)/);
+    expect(result.baselineBrackets?.map((b) => b.when)).toEqual(["before", "after"]);
+    expect(stdout).toMatch(/worker CPU ratio\s+\d+\.\d{3}\s+goal ≤ 1\.15: (PASS|MISS)/);
   }, 60_000);
 });

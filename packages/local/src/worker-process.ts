@@ -15,6 +15,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { handler } from "@thumbs/worker/handler";
+import { startCpuProfile } from "./cpu-profile.js";
 import { localContext, snsEventFromSqsBody } from "./sns-event.js";
 import type { WorkerProcessMessage } from "./worker-pool.js";
 
@@ -62,6 +63,9 @@ process.on("message", (m) => {
 process.on("disconnect", () => {
   stopping = true;
 });
+
+// The load test's --cpu-prof sets this: profile the worker's main thread from here to a clean exit.
+const stopProfile = await startCpuProfile(process.env.LOCAL_CPU_PROFILE_DIR);
 
 async function poll(): Promise<void> {
   send({ type: "ready", pid: process.pid });
@@ -116,6 +120,7 @@ async function poll(): Promise<void> {
       }
     }
   }
+  await stopProfile();
   process.exit(0);
 }
 

@@ -1,13 +1,19 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import { classifyS3Error, ImageFailure } from "@thumbs/core";
+import type { InputBuffers } from "./input-buffers.js";
 
-type Body = AsyncIterable<Uint8Array> & { destroy?: (error?: unknown) => void };
+type Body = AsyncIterable<Uint8Array> & {
+  destroy?: (error?: unknown) => void;
+  on?: (event: string, listener: (...args: never[]) => void) => unknown;
+  off?: (event: string, listener: (...args: never[]) => void) => unknown;
+};
 
 /**
  * Downloads one original into memory, refusing anything over `maxBytes` before reading its body.
  * A buffer, not a stream into sharp: sharp gathers a stream into one buffer before decoding anyway
  * (JPEG shrink-on-load needs the whole file), and a buffer lets the worker sniff the format first.
- * The body is streamed into that one buffer as it arrives, so the original is held once (see readBody).
+ * The body is streamed into that one buffer as it arrives, so the original is held once (see readBody),
+ * and that buffer comes from `buffers` when given: the caller gives it back once the image is done.
  */
 export async function fetchOriginal(
   s3: S3Client,
@@ -15,6 +21,7 @@ export async function fetchOriginal(
   key: string,
   maxBytes: number,
   signal?: AbortSignal,
+  buffers?: InputBuffers,
 ): Promise<Buffer> {
   let response: GetObjectCommandOutput;
   try {
@@ -33,7 +40,7 @@ export async function fetchOriginal(
   const abort = () => body.destroy?.(signal?.reason);
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    return await readBody(body, response.ContentLength, maxBytes);
+    return await readBody(body, response.ContentLength, maxBytes, buffers);
   } catch (error) {
     body.destroy?.();
     throw error instanceof ImageFailure ? error : classifyS3Error(error, "read");
@@ -48,7 +55,12 @@ export async function fetchOriginal(
  * its peak. Without a declared length (some S3-compatible stores), chunks are kept, but reading stops
  * as soon as they pass `maxBytes`.
  */
-async function readBody(body: Body, declared: number | undefined, maxBytes: number): Promise<Buffer> {
+async function readBody(
+  body: Body,
+  declared: number | undefined,
+  maxBytes: number,
+  buffers: InputBuffers | undefined,
+): Promise<Buffer> {
   if (declared === undefined) {
     const chunks: Uint8Array[] = [];
     let total = 0;
@@ -59,25 +71,70 @@ async function readBody(body: Body, declared: number | undefined, maxBytes: numb
     }
     return Buffer.concat(chunks, total);
   }
-  const out = Buffer.allocUnsafe(declared);
-  let at = 0;
-  for await (const chunk of body) {
-    if (at + chunk.byteLength > declared) {
+  const out = buffers?.take(declared) ?? Buffer.allocUnsafe(declared);
+  try {
+    const at = await (body.on ? copyEvents(body, out) : copyIterated(body, out));
+    if (at !== declared) {
       throw new ImageFailure(
         "Transient",
-        `S3 sent more than the ${declared} bytes its Content-Length declared: retry the image.`,
+        `S3 ended the body after ${at} of ${declared} bytes: retry the image.`,
       );
     }
+    return out;
+  } catch (error) {
+    buffers?.give(out);
+    throw error;
+  }
+}
+
+const tooLong = (declared: number) =>
+  new ImageFailure(
+    "Transient",
+    `S3 sent more than the ${declared} bytes its Content-Length declared: retry the image.`,
+  );
+
+/**
+ * The body's chunks copied into `out` from its "data" events, which a Node stream (the SDK's body
+ * is the HTTP response itself) emits as the socket delivers them: without the async iterator's promise
+ * per chunk. Settles with the byte count at the end, or fails on an error or a close before the end.
+ */
+function copyEvents(body: Body, out: Buffer): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let at = 0;
+    let settled = false;
+    const onData = (chunk: Uint8Array) => {
+      if (at + chunk.byteLength > out.length) return finish(tooLong(out.length));
+      out.set(chunk, at);
+      at += chunk.byteLength;
+    };
+    const onEnd = () => finish();
+    const onClose = () =>
+      finish(new ImageFailure("Transient", "S3 closed the connection mid-body: retry the image."));
+    // The error listener stays: an error after the outcome (the caller destroys the body) is not thrown.
+    const finish = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      body.off?.("data", onData);
+      body.off?.("end", onEnd);
+      body.off?.("close", onClose);
+      if (error === undefined) resolve(at);
+      else reject(error);
+    };
+    body.on?.("data", onData);
+    body.on?.("end", onEnd);
+    body.on?.("error", finish);
+    body.on?.("close", onClose);
+  });
+}
+
+async function copyIterated(body: Body, out: Buffer): Promise<number> {
+  let at = 0;
+  for await (const chunk of body) {
+    if (at + chunk.byteLength > out.length) throw tooLong(out.length);
     out.set(chunk, at);
     at += chunk.byteLength;
   }
-  if (at !== declared) {
-    throw new ImageFailure(
-      "Transient",
-      `S3 ended the body after ${at} of ${declared} bytes: retry the image.`,
-    );
-  }
-  return out;
+  return at;
 }
 
 const tooLarge = (bytes: number, maxBytes: number, qualifier = "") =>

@@ -1,6 +1,6 @@
 import { ImageFailure, type PlannedOrder, type SliceItem, type SliceMessage } from "@thumbs/core";
 import { fetchOriginal } from "./fetch-original.js";
-import { makeThumbnails } from "./resize.js";
+import { makeThumbnails, type Thumbnail } from "./resize.js";
 import type { ImageOutcome, WorkerDeps } from "./resize-slice.js";
 import { sniffImage } from "./sniff.js";
 import { removeThumbnails, type StoreTarget, storeThumbnails } from "./store-thumbnails.js";
@@ -23,11 +23,33 @@ export interface InvocationState {
   started: number;
 }
 
+/** An image whose original has been fetched (or failed to be), waiting for its lane to resize it. */
+export interface Fetched {
+  item: SliceItem;
+  bytes?: Buffer;
+  /** Why the fetch failed: classified with the rest of the image's work (see workImage). */
+  error?: unknown;
+  fetchSignal: AbortSignal;
+  /** How long the fetch took: it counts against the image's deadline; waiting for the lane does not. */
+  fetchMs: number;
+  /** When the fetch started and ended (performance.now()). */
+  startedAt: number;
+  fetchedAt: number;
+}
+
+/** An image that has been through its lane (or handed back before it started), not yet recorded. */
+export interface Worked {
+  item: SliceItem;
+  failure?: ImageFailure;
+  /** The time the image held its lane: see workImage. */
+  ms: number;
+}
+
 /**
- * Fetches, resizes and stores one planned image, then records its outcome under its planned index and
- * key. The image gets a deadline: IMAGE_TIMEOUT_SECONDS, or what is left of the invocation less
- * RECORD_RESERVE_MS if that is sooner. S3 requests are aborted and decoding times out at it, so an
- * image is never cut off by Lambda mid-write; one cut off by the invocation's end is re-queued.
+ * Fetches, resizes, stores and records one planned image, with nothing overlapped: how suspects run
+ * (resize-slice.ts), alone. The image gets a deadline: IMAGE_TIMEOUT_SECONDS, or what is left of the
+ * invocation less RECORD_RESERVE_MS if that is sooner. S3 requests are aborted and decoding times out
+ * at it, so an image is never cut off by Lambda mid-write; one cut off by the invocation's end is re-queued.
  */
 export async function processImage(
   deps: WorkerDeps,
@@ -36,6 +58,24 @@ export async function processImage(
   item: SliceItem,
   invocation: InvocationState,
 ): Promise<Processed> {
+  const fetched = await fetchImage(deps, slice, order, item, invocation);
+  if ("outcome" in fetched) return fetched;
+  return recordImage(deps, slice, order, await workImage(deps, slice, order, fetched));
+}
+
+/**
+ * The first half of an image: unless the invocation is nearly out of time (then it is handed back
+ * unstarted), records its start in the ledger (before any byte is read, so a process that dies on it
+ * counts against it: resize-slice.ts) and fetches its original, under the image's deadline.
+ * A lane calls this for its next image while its current one resizes.
+ */
+export async function fetchImage(
+  deps: WorkerDeps,
+  slice: SliceMessage,
+  order: PlannedOrder,
+  item: SliceItem,
+  invocation: InvocationState,
+): Promise<Fetched | Processed> {
   const { config, s3, ledger } = deps;
   // Every invocation starts at least one image, so a slice handed back again and again still progresses.
   if (
@@ -46,27 +86,93 @@ export async function processImage(
   }
   invocation.started += 1;
   await ledger.startImage(slice.orderId, item.index, deps.owner);
-  const started = performance.now();
-  const budgetMs = config.imageTimeoutSeconds * 1000;
-  const invocationMs = (deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) - RECORD_RESERVE_MS;
-  const deadlineMs = Math.max(1, Math.min(budgetMs, invocationMs));
-  const signal = AbortSignal.timeout(deadlineMs);
-  let failure: ImageFailure | undefined;
+  const startedAt = performance.now();
+  const fetchSignal = AbortSignal.timeout(Math.ceil(deadline(deps, 0).deadlineMs));
+  const fetched = { item, fetchSignal, startedAt };
   try {
-    const bytes = await fetchOriginal(s3, order.bucket, item.key, config.maxInputBytes, signal);
+    const bytes = await fetchOriginal(
+      s3,
+      order.bucket,
+      item.key,
+      config.maxInputBytes,
+      fetchSignal,
+      deps.buffers,
+    );
+    const fetchedAt = performance.now();
+    return { ...fetched, bytes, fetchedAt, fetchMs: fetchedAt - startedAt };
+  } catch (error) {
+    const fetchedAt = performance.now();
+    return { ...fetched, error, fetchedAt, fetchMs: fetchedAt - startedAt };
+  }
+}
+
+/**
+ * The second half, on the image's lane: sniffs, resizes and stores it under what is left of its
+ * deadline (the fetch's time counts; time the fetched original waited for the lane does not), and
+ * gives its input buffer back. `ms` is the time the image held its lane: from when its lane was free
+ * for it (`laneFreeAt`, the previous image stored), or from its fetch if that began later, to its
+ * thumbnails stored. A fetch that ran ahead while the previous image resized is not in it.
+ */
+export async function workImage(
+  deps: WorkerDeps,
+  slice: SliceMessage,
+  order: PlannedOrder,
+  fetched: Fetched,
+  laneFreeAt = fetched.startedAt,
+): Promise<Worked> {
+  const { config, s3 } = deps;
+  const laneAt = performance.now();
+  const heldFrom = Math.max(laneFreeAt, fetched.startedAt);
+  const { deadlineMs, cutByInvocation } = deadline(deps, fetched.fetchMs);
+  let failure: ImageFailure | undefined;
+  let signal = fetched.fetchSignal;
+  try {
+    if (fetched.error !== undefined) throw fetched.error;
+    const bytes = fetched.bytes!;
+    const leftMs = deadlineMs - fetched.fetchMs;
+    signal = AbortSignal.timeout(Math.max(1, Math.ceil(leftMs)));
+    const thumbnails = await resizeThenRelease(deps, bytes, order, leftMs);
+    signal.throwIfAborted();
+    await storeThumbnails(s3, thumbnailTarget(config, slice, order, fetched.item), thumbnails, signal);
+  } catch (error) {
+    const elapsedMs = fetched.fetchMs + (performance.now() - laneAt);
+    failure = classify(error, signal, { cutByInvocation, deadlineMs, elapsedMs });
+  }
+  return { item: fetched.item, ...(failure ? { failure } : {}), ms: performance.now() - heldFrom };
+}
+
+/** Sniffs and resizes an original, then gives its buffer back: libvips no longer reads it once settled. */
+async function resizeThenRelease(
+  deps: WorkerDeps,
+  bytes: Buffer,
+  order: PlannedOrder,
+  leftMs: number,
+): Promise<Thumbnail[]> {
+  try {
     sniffImage(bytes);
-    const leftMs = deadlineMs - (performance.now() - started);
-    const thumbnails = await makeThumbnails(bytes, order.output, {
-      maxInputPixels: config.maxInputPixels,
+    return await makeThumbnails(bytes, order.output, {
+      maxInputPixels: deps.config.maxInputPixels,
       timeoutSeconds: Math.max(1, Math.floor(leftMs / 1000)),
     });
-    signal.throwIfAborted();
-    await storeThumbnails(s3, thumbnailTarget(config, slice, order, item), thumbnails, signal);
-  } catch (error) {
-    const elapsedMs = performance.now() - started;
-    failure = classify(error, signal, { cutByInvocation: invocationMs < budgetMs, deadlineMs, elapsedMs });
+  } finally {
+    deps.buffers?.give(bytes);
   }
-  const ms = performance.now() - started;
+}
+
+/**
+ * Records an image's outcome under its planned index: done, failed (its part-written thumbnails
+ * removed first), or, for a Transient failure with retries left, deferred (re-queued by the slice).
+ * Outside any try on purpose: if Redis (or S3, clearing a part-written image) is unreachable the
+ * slice must fail and be redelivered.
+ */
+export async function recordImage(
+  deps: WorkerDeps,
+  slice: SliceMessage,
+  order: PlannedOrder,
+  worked: Worked,
+): Promise<Processed> {
+  const { config, s3, ledger } = deps;
+  const { item, failure, ms } = worked;
   if (failure?.failureClass === "Transient" && slice.attempt < config.maxTransientRetries) {
     await ledger.releaseImages(slice.orderId, [item.index]);
     return {
@@ -75,8 +181,6 @@ export async function processImage(
       counted: false,
     };
   }
-  // Recording is outside the try on purpose: if Redis (or S3, clearing a part-written image) is
-  // unreachable the slice must fail and be redelivered.
   if (failure) await removeThumbnails(s3, thumbnailTarget(config, slice, order, item), order.output.sizes);
   const recorded = failure
     ? await ledger.recordFailed(slice.orderId, { ...item, sliceIndex: slice.sliceIndex, failure })
@@ -85,6 +189,16 @@ export async function processImage(
     ? { ...item, status: "failed", failureClass: failure.failureClass, ms }
     : { ...item, status: "done", ms };
   return { outcome, completed: recorded.completed, counted: recorded.counted };
+}
+
+/** The image's deadline, of which `spentMs` has been used; `cutByInvocation`: the invocation's end sets it. */
+function deadline(deps: WorkerDeps, spentMs: number): { deadlineMs: number; cutByInvocation: boolean } {
+  const budgetMs = deps.config.imageTimeoutSeconds * 1000;
+  const invocationMs = (deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) - RECORD_RESERVE_MS + spentMs;
+  return {
+    deadlineMs: Math.max(1, Math.min(budgetMs, invocationMs)),
+    cutByInvocation: invocationMs < budgetMs,
+  };
 }
 
 /** Where one image's thumbnails go. */

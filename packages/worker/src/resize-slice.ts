@@ -9,12 +9,13 @@ import {
   type SliceItem,
   type SliceMessage,
 } from "@thumbs/core";
-import pLimit from "p-limit";
 import { checkAgainstPlan } from "./check-plan.js";
 import type { WorkerConfig } from "./config.js";
 import { SliceError } from "./errors.js";
 import { followUpSlices, publishFollowUps } from "./follow-up.js";
 import { awaitInFlight, holdLease, inFlightElsewhere } from "./in-flight.js";
+import { InputBuffers } from "./input-buffers.js";
+import { runLanes } from "./lanes.js";
 import { type InvocationState, type Processed, processImage, thumbnailTarget } from "./process-image.js";
 import { removeThumbnails } from "./store-thumbnails.js";
 
@@ -29,6 +30,8 @@ export interface WorkerDeps {
   remainingMs?: () => number;
   /** Names this invocation (Lambda's request id): it holds a lease under it while it runs (in-flight.ts). */
   owner: string;
+  /** Where originals are read into (input-buffers.ts); default: one pool per process. */
+  buffers?: InputBuffers;
 }
 
 export interface ImageOutcome extends SliceItem {
@@ -38,7 +41,10 @@ export interface ImageOutcome extends SliceItem {
    */
   status: "done" | "failed" | "skipped" | "deferred" | "handed-back";
   failureClass?: ImageFailure["failureClass"];
-  /** Wall time of fetch + resize + store for this image. */
+  /**
+   * Wall time the image held its lane: fetch + sniff + resize + store, less any part of the fetch that
+   * ran ahead while its lane finished the previous image (lanes.ts).
+   */
   ms: number;
 }
 
@@ -76,8 +82,9 @@ export const CRASH_LIMIT = 2;
  * invocation nears its time limit are handed back through SNS. Only a failure to record (Redis down) or
  * to hand back fails the slice, which is then redelivered; a redelivery skips what is already done.
  */
-export async function resizeSlice(deps: WorkerDeps, slice: SliceMessage): Promise<SliceReport> {
+export async function resizeSlice(given: WorkerDeps, slice: SliceMessage): Promise<SliceReport> {
   const started = performance.now();
+  const deps = given.buffers ? given : { ...given, buffers: processBuffers(given.concurrency) };
   const { order, items: states } = await deps.ledger.sliceState(
     slice.orderId,
     slice.items.map((i) => i.index),
@@ -117,8 +124,7 @@ async function resizePlannedSlice(
     else fresh.push(item);
   }
   // Fresh images first, at full concurrency, so they are done before any suspect can kill the process.
-  const limit = pLimit(deps.concurrency);
-  const done = await Promise.all(fresh.map((item) => limit(() => run(item))));
+  const done = await runLanes(deps, slice, order, fresh, invocation);
   for (const [n, item] of fresh.entries()) outcomes.set(item.index, done[n]!);
   // Images another invocation is on: wait for its outcome instead of running them twice at once.
   const waited = await awaitInFlight(deps, slice.orderId, elsewhere);
@@ -156,6 +162,14 @@ async function resizePlannedSlice(
     images,
     ms: performance.now() - started,
   };
+}
+
+// One pool per process, as Lambda runs one invocation at a time: each lane holds at most two
+// originals (lanes.ts), so that is what the pool keeps.
+let pool: { buffers: InputBuffers; lanes: number } | undefined;
+function processBuffers(lanes: number): InputBuffers {
+  if (!pool || pool.lanes < lanes) pool = { buffers: new InputBuffers(lanes * 2), lanes };
+  return pool.buffers;
 }
 
 const unchanged = (outcome: ImageOutcome): Processed => ({ outcome, completed: false, counted: false });

@@ -3,13 +3,19 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { ImageFailure } from "@thumbs/core";
 import { describe, expect, it } from "vitest";
 import { fetchOriginal } from "../src/fetch-original.js";
+import { InputBuffers } from "../src/input-buffers.js";
 
 /** A stand-in S3 client answering GetObject with the given chunks (the integration suites use fauxqs). */
-const s3With = (chunks: Buffer[], contentLength: number | undefined, failWith?: Error): S3Client =>
+const s3With = (
+  chunks: Buffer[],
+  contentLength: number | undefined,
+  failWith?: Error,
+  body: () => Readable = () => Readable.from(chunks),
+): S3Client =>
   ({
     send: async () => {
       if (failWith) throw failWith;
-      return { Body: Readable.from(chunks), ContentLength: contentLength };
+      return { Body: body(), ContentLength: contentLength };
     },
   }) as unknown as S3Client;
 
@@ -61,5 +67,41 @@ describe("fetchOriginal", () => {
     expect((await failureOf(fetchOriginal(s3With([], 0, missing), "b", "k", 100))).failureClass).toBe(
       "NotFound",
     );
+  });
+
+  it("reads into a buffer from the pool, and gives it back when the body fails", async () => {
+    // Prepare
+    const buffers = new InputBuffers(2);
+    const held = buffers.take(8);
+    buffers.give(held);
+
+    // Act
+    const read = await fetchOriginal(s3With(chunks, 8), "b", "k", 100, undefined, buffers);
+    const failure = await failureOf(fetchOriginal(s3With(chunks, 10), "b", "k", 100, undefined, buffers));
+    const next = buffers.take(8);
+
+    // Assess
+    expect(read.toString()).toBe("abcdefgh");
+    expect(read.buffer).toBe(held.buffer);
+    expect(failure.failureClass).toBe("Transient");
+    expect(next.buffer).not.toBe(held.buffer);
+    expect(buffers.take(8).buffer).not.toBe(next.buffer);
+  });
+
+  it("treats a connection closed mid-body as Transient", async () => {
+    // Prepare: a stream that delivers one chunk and is then destroyed without an error.
+    const cut = () => {
+      const stream = new Readable({ read() {} });
+      stream.push(Buffer.from("abc"));
+      setImmediate(() => stream.destroy());
+      return stream;
+    };
+
+    // Act
+    const failure = await failureOf(fetchOriginal(s3With([], 8, undefined, cut), "b", "k", 100));
+
+    // Assess
+    expect(failure.failureClass).toBe("Transient");
+    expect(failure.message).toMatch(/closed the connection mid-body/);
   });
 });
