@@ -3,8 +3,8 @@ import {
   DEFAULT_IMAGE_TIMEOUT_SECONDS,
   DEFAULT_KEY_PREFIX,
   DEFAULT_RECORD_TTL_SECONDS,
+  defaultHandbackMarginSeconds,
 } from "@thumbs/core";
-import { defaultHandbackMarginSeconds } from "@thumbs/worker";
 import { RemovalPolicy } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";

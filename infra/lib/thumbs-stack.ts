@@ -3,10 +3,12 @@ import {
   coordinatorEnv,
   deadLetterEnv,
   environment,
+  imageConcurrency,
+  LAMBDA_MB_PER_VCPU,
   ORDER_COMPLETED_DETAIL_TYPE,
+  threadpoolSize,
   workerEnv,
 } from "@thumbs/core";
-import { imageConcurrency, LAMBDA_MB_PER_VCPU, threadpoolSize } from "@thumbs/worker";
 import { Arn, ArnFormat, CfnOutput, Duration, Stack, type StackProps, Token } from "aws-cdk-lib";
 import { ComparisonOperator, Metric } from "aws-cdk-lib/aws-cloudwatch";
 import { EventBus, type IEventBus, Rule } from "aws-cdk-lib/aws-events";

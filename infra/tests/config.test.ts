@@ -1,8 +1,6 @@
-import { defaultHandbackMarginSeconds } from "@thumbs/worker";
+import { DEFAULT_IMAGE_TIMEOUT_SECONDS, defaultHandbackMarginSeconds } from "@thumbs/core";
 import { RemovalPolicy } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
-// Not a dependency of this app: read from source only to check the mirrored default below.
-import { DEFAULT_IMAGE_TIMEOUT_SECONDS } from "../../packages/core/src/constants.js";
 import { IMAGE_TIMEOUT_SECONDS, minWorkerTimeoutSeconds, readConfig } from "../lib/config.js";
 import { handlerEntry, installedVersion, REPO_ROOT } from "../lib/paths.js";
 import { logicalId, resourcesOfType, synth, testApp } from "./synth.js";

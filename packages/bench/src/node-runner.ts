@@ -17,9 +17,10 @@ type Work = (input: Buffer) => Promise<unknown>;
 
 async function workFor(mode: string, spec: OutputSpec): Promise<Work> {
   if (mode === "ours") {
-    // Imported only here: it sets sharp.concurrency(1) and sharp.cache(false) for the whole process,
-    // which the naive contender must not inherit.
-    const { makeThumbnails } = await import("@thumbs/worker");
+    // The worker's sharp settings (one libvips thread per pipeline, no cache), as its handler applies
+    // them: only in this mode's process, so the naive contender keeps sharp's defaults.
+    const { applyResizeSettings, makeThumbnails } = await import("@thumbs/worker");
+    applyResizeSettings();
     const limits = {
       maxInputPixels: DEFAULT_MAX_INPUT_PIXELS,
       timeoutSeconds: DEFAULT_IMAGE_TIMEOUT_SECONDS,

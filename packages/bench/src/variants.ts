@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_OUTPUT } from "@thumbs/core";
-import { makeThumbnails } from "@thumbs/worker";
+import { applyResizeSettings, makeThumbnails } from "@thumbs/worker";
 import sharp, { type KernelEnum } from "sharp";
 import { parseArgs } from "./args.js";
 import { corpusFiles, defaultCacheDir, ensureCorpus, mainSet } from "./corpus.js";
@@ -66,6 +66,8 @@ const VARIANTS: Array<[string, (input: Buffer) => Promise<Buffer[]>]> = [
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  // Every variant runs under the worker's sharp settings, as the shipped one does in the worker.
+  applyResizeSettings();
   const cacheDir = args.cacheDir ?? defaultCacheDir();
   const corpus = await ensureCorpus(cacheDir, mainSet(args.images, args.megapixels));
   const inputs = await Promise.all(corpusFiles(corpus).map((f) => readFile(f)));

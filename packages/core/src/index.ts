@@ -14,4 +14,5 @@ export * from "./plan-store.js";
 export * from "./publish-slices.js";
 export * from "./redis-client.js";
 export * from "./redis-layout.js";
+export * from "./sizing.js";
 export * from "./validate.js";

@@ -1,12 +1,14 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { connectRedis, OrderLedger } from "@thumbs/core";
-import { createWorkerS3 } from "@thumbs/worker";
+import { applyResizeSettings, createWorkerS3 } from "@thumbs/worker";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { createAdminApi } from "./api.js";
 import { loadApiConfig } from "./config.js";
 
 const config = loadApiConfig();
+// Thumbnails on demand resize as the worker does.
+applyResizeSettings();
 const redis = await connectRedis(config.redis);
 const ledger = new OrderLedger(redis, {
   keyPrefix: config.redis.keyPrefix,

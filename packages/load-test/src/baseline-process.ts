@@ -5,9 +5,11 @@
  */
 import { readFile } from "node:fs/promises";
 import { DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_OUTPUT } from "@thumbs/core";
-import { makeThumbnails } from "@thumbs/worker";
+import { applyResizeSettings, makeThumbnails } from "@thumbs/worker";
 import type { BaselineMessage, BaselineReply } from "./baseline.js";
 
+// The worker's sharp settings (one libvips thread per pipeline, no cache), as its handler applies them.
+applyResizeSettings();
 const limits = { maxInputPixels: DEFAULT_MAX_INPUT_PIXELS, timeoutSeconds: DEFAULT_IMAGE_TIMEOUT_SECONDS };
 const send = (message: BaselineReply) => process.send?.(message);
 let cpuAtFirstJob: NodeJS.CpuUsage | undefined;

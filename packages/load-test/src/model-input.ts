@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_OUTPUT } from "@thumbs/core";
-import { makeThumbnails } from "@thumbs/worker";
+import { applyResizeSettings, makeThumbnails } from "@thumbs/worker";
 import { type CorpusOptions, loadTestCorpus } from "./corpus.js";
 import type { LoadTestResult } from "./result.js";
 import { summarize } from "./stats.js";
@@ -42,6 +42,8 @@ export function spreadSample<T extends Original>(files: readonly T[], evenly = 4
  */
 export async function serialCpuMs(paths: readonly string[]): Promise<number[]> {
   const limits = { maxInputPixels: DEFAULT_MAX_INPUT_PIXELS, timeoutSeconds: DEFAULT_IMAGE_TIMEOUT_SECONDS };
+  // Measured as the worker resizes: its sharp settings.
+  applyResizeSettings();
   if (paths[0]) await makeThumbnails(await readFile(paths[0]), DEFAULT_OUTPUT, limits);
   const cpu: number[] = [];
   for (const path of paths) {

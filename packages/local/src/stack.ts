@@ -6,8 +6,7 @@ import {
   type PlanReport,
   planOrder,
 } from "@thumbs/coordinator";
-import { createRedis, OrderLedger } from "@thumbs/core";
-import { threadpoolSize } from "@thumbs/worker";
+import { createRedis, OrderLedger, threadpoolSize } from "@thumbs/core";
 import type { Redis } from "ioredis";
 import { type DeadLetterConsumer, startDeadLetterConsumer } from "./dead-letters.js";
 import { type Emulator, type EmulatorResources, startEmulator } from "./emulator.js";

@@ -1,5 +1,6 @@
 import {
   deadLetterEnv,
+  defaultHandbackMarginSeconds,
   type Env,
   type RedisSettings,
   readEnv,
@@ -42,8 +43,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   };
 }
 
-/** The hand-back margin that lets an image started just before it run to its own deadline and be recorded. */
-export const defaultHandbackMarginSeconds = (imageTimeoutSeconds: number): number => imageTimeoutSeconds + 5;
+export { defaultHandbackMarginSeconds };
 
 export interface DeadLetterConfig {
   redis: RedisSettings;

@@ -7,11 +7,18 @@ import { heicAsTiff } from "./decode-heic.js";
 import { tooManyPixels } from "./errors.js";
 import { looksLikeHeif } from "./sniff.js";
 
-// Each image is worked on by one libvips thread; parallelism comes from resizing several images at
-// once (see concurrency.ts), which scales better than splitting one small image across threads.
-sharp.concurrency(LIBVIPS_THREADS);
-// A worker sees every original once: caching decoded inputs only costs memory.
-sharp.cache(false);
+/**
+ * sharp's process-wide settings for resizing originals. Applied by the entry points that resize (the
+ * worker's handler and local process, the admin API's handler), never on import: importing this
+ * package must not change sharp for the rest of a process (a CDK app, a test, sample generation).
+ */
+export function applyResizeSettings(): void {
+  // Each image is worked on by one libvips thread; parallelism comes from resizing several images at
+  // once (see concurrency.ts), which scales better than splitting one small image across threads.
+  sharp.concurrency(LIBVIPS_THREADS);
+  // A worker sees every original once: caching decoded inputs only costs memory.
+  sharp.cache(false);
+}
 
 export interface ResizeLimits {
   maxInputPixels: number;
