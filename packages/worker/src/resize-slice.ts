@@ -12,7 +12,7 @@ import {
 import { checkAgainstPlan } from "./check-plan.js";
 import type { WorkerConfig } from "./config.js";
 import { SliceError } from "./errors.js";
-import { followUpSlices, publishFollowUps } from "./follow-up.js";
+import { followUpSlices, publishFollowUps, REQUEUE_RESERVE_MS, requeueDelayMs } from "./follow-up.js";
 import { awaitInFlight, holdLease, inFlightElsewhere } from "./in-flight.js";
 import { InputBuffers } from "./input-buffers.js";
 import { runLanes } from "./lanes.js";
@@ -143,10 +143,13 @@ async function resizePlannedSlice(
 
   const images = processed.map((p) => p.outcome);
   const withStatus = (status: ImageOutcome["status"]) => images.filter((i) => i.status === status);
+  const followUps = followUpSlices(slice, withStatus("handed-back"), withStatus("deferred"));
+  const availableMs = (deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) - REQUEUE_RESERVE_MS;
   await publishFollowUps(
     deps.sns,
     deps.config.sliceTopicArn,
-    followUpSlices(slice, withStatus("handed-back"), withStatus("deferred")),
+    followUps,
+    followUps.deferred ? requeueDelayMs(slice.attempt, availableMs) : 0,
   );
   return {
     orderId: slice.orderId,
