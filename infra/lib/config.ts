@@ -12,8 +12,7 @@ import type { Node } from "constructs";
 /**
  * Worker memory. Lambda gives a function CPU in proportion to its memory: 1,769 MB is exactly one
  * full vCPU. The worker keeps about two images in flight per vCPU (one libvips thread each; the
- * second overlaps S3 I/O with the first one's CPU work), and the benchmark measured ~40-45 ms of CPU
- * per ~1.2 MB 8.8 MP JPEG for both sizes. Below 1,769 MB the same CPU work is stretched over a
+ * second overlaps S3 I/O with the first one's CPU work; CPU per image: docs/PERFORMANCE.md). Below 1,769 MB the same CPU work is stretched over a
  * fraction of a vCPU: the bill per image stays about the same (GB-seconds) but each slice takes
  * longer. Above it, a second vCPU only pays off with CONCURRENCY raised to match, and slices of ~25
  * images are short enough that fanning out over more functions beats fattening each one.
@@ -36,8 +35,8 @@ export function minWorkerTimeoutSeconds(imageTimeoutSeconds: number = IMAGE_TIME
 }
 
 /**
- * ~25 images at ~45 ms CPU each is ~1-2 s per slice, so the timeout is set by the hand-back rule
- * instead: 70 s is its floor with 30 s images (minWorkerTimeoutSeconds), and leaves 35 s to start images.
+ * A slice is a second or two of CPU, so the timeout is set by the hand-back rule instead: 70 s is its
+ * floor with 30 s images (minWorkerTimeoutSeconds), and leaves 35 s to start images.
  */
 export const DEFAULT_WORKER_TIMEOUT_SECONDS = 70;
 /**

@@ -1,6 +1,6 @@
 /**
- * The what-if row for issue #3's open target (ours ≤ 1.8× bare libjpeg-turbo): would swapping
- * sharp's JPEG decoder for bare libjpeg-turbo get there? This contender decodes with the system's
+ * The what-if row: would swapping sharp's JPEG decoder for bare libjpeg-turbo bring the resize core
+ * near bare libjpeg-turbo's decode floor? This contender decodes with the system's
  * libjpeg-turbo through its TurboJPEG API (called through koffi, an FFI), at the same DCT scale as
  * the floor, then hands the pixels to sharp for the rest of ours' scheme: linear to the large size,
  * encode, the small size from the encoded large. Bench-only and JPEG-only; it skips what the worker

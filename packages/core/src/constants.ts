@@ -8,7 +8,7 @@ export const DEFAULT_SIZES = [
 export const DEFAULT_FORMAT = "jpeg" as const;
 export const DEFAULT_QUALITY = 80;
 
-/** Images per slice. ~25 images × ~45 ms ≈ 1 s of CPU per slice on one vCPU: short enough to fan out wide. */
+/** Images per slice: about a second of CPU on one vCPU (docs/PERFORMANCE.md), short enough to fan out wide. */
 export const DEFAULT_SLICE_SIZE = 25;
 /** Upper bound on slices per order; the slice size grows past the default to respect it. */
 export const DEFAULT_MAX_SLICES = 1000;

@@ -10,9 +10,12 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
  * Response checksums are validated only when a request asks for them (WHEN_REQUIRED). By default the
  * SDK asks S3 for the stored checksum of every GetObject and recomputes it over the body on the main
  * thread; S3 now stores CRC64NVME for new uploads, which the SDK computes in JavaScript without the
- * optional CRT: 5 ms per 1.2 MB original (measured here), ~12% on top of the ~40 ms resize, for
- * bytes TLS has already protected in transit and that a decode would reject if damaged at rest.
- * Uploads keep their checksum (CRC32 over a thumbnail costs ~0.04 ms).
+ * optional CRT: a real share of an image's CPU (docs/PERFORMANCE.md), for bytes TLS has already
+ * protected in transit and that a decode would reject if damaged at rest. Uploads keep their
+ * checksum: over a thumbnail it costs next to nothing.
+ *
+ * The retry mode stays "standard": adaptive was measured under load-driven S3 throttling and finished
+ * no sooner (docs/PERFORMANCE.md, "S3 retry mode").
  */
 export function createWorkerS3(options: { forcePathStyle: boolean; concurrency: number }): S3Client {
   return new S3Client({

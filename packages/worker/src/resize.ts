@@ -36,22 +36,20 @@ export interface Thumbnail {
 const WHITE = { r: 255, g: 255, b: 255 };
 
 /**
- * JPEG output settings. Baseline 4:2:0 at the order's quality, as before; `optimiseCoding: false`
- * skips libjpeg's second pass that builds image-specific Huffman tables: −5 ms per image on the bench
- * corpus (docs/PERFORMANCE.md), for files ~7% larger (1024 px: 99 KiB instead of 92 KiB). Pixels are
- * identical either way: it is lossless entropy coding. Set it back to true if stored bytes matter
- * more than CPU time.
+ * JPEG output settings: baseline 4:2:0 at the order's quality. `optimiseCoding: false` skips libjpeg's
+ * second pass that builds image-specific Huffman tables, trading slightly larger files for less CPU
+ * (docs/PERFORMANCE.md, "Resize core"). Pixels are identical either way: it is lossless entropy
+ * coding. Set it back to true if stored bytes matter more than CPU time.
  */
 const JPEG_OPTIONS = { progressive: false, chromaSubsampling: "4:2:0", optimiseCoding: false } as const;
 
 /**
  * Kernel for the step from the shrink-on-load decode to the largest size. JPEG's DCT scaling (1/2,
  * 1/4, 1/8) has already done the big reduction, leaving a factor under 2 for almost every original,
- * where a triangle filter (libvips widens it with the factor, so it still antialiases) looks all but
- * identical to lanczos3 and measures as close to a full-decode lanczos3 result (PSNR 40.3 dB against
- * 40.1 dB on the bench corpus; 0.1-0.7 dB below lanczos3 on hard-edged test cards), for 3.5 ms less
- * per image. "cubic" matches lanczos3 within 0.1 dB for 2.8 ms more than linear. Smaller sizes keep
- * lanczos3: a 4× reduction shows the kernel more, and there it costs only ~0.5 ms more than linear.
+ * where a triangle filter (libvips widens it with the factor, so it still antialiases) is as close to
+ * a full-decode lanczos3 result as lanczos3 itself, for less CPU (PSNR and times in
+ * docs/PERFORMANCE.md). Smaller sizes keep lanczos3: a 4× reduction shows the kernel more, and there
+ * it costs little.
  */
 const LARGEST_KERNEL = "linear";
 
@@ -64,10 +62,10 @@ const LARGEST_KERNEL = "linear";
  * Every smaller size is then made from that encoded largest size, which decodes with shrink-on-load
  * again (1024 → 256 px is a 1/4-scale JPEG decode: a few thousand pixels, no resampling left to do).
  *
- * Why not keep the largest size's raw pixels for the smaller ones (the previous scheme)? One image
- * at a time it is within 1.3 ms of this, but in the worker the 2.4 MB raw buffer handed back to
- * JavaScript per image, and the third sharp pipeline, cost main-thread time and garbage collection:
- * ~9 ms (11%) more worker CPU per image in the load test (docs/PERFORMANCE.md). The smaller sizes come from a second-generation JPEG, which the quality test
+ * Why not keep the largest size's raw pixels for the smaller ones? One image at a time it costs the
+ * same, but in the worker the raw buffer handed back to JavaScript per image, and a third sharp
+ * pipeline, cost main-thread time and garbage collection (docs/PERFORMANCE.md has the load test's
+ * numbers). The smaller sizes come from a second-generation JPEG, which the quality test
  * bounds against one pipeline per size (within 0.5 dB of it): the largest size's artefacts are four
  * times finer than the smaller size's pixels and average away. An original smaller than the largest
  * size on both sides is not resized at all, so its artefacts would not average away: its smaller
@@ -104,7 +102,7 @@ async function resizeOriginal(input: Buffer, spec: OutputSpec, limits: ResizeLim
     if (!(failure instanceof ImageFailure) || !REASON_FROM_LIBVIPS.has(failure.failureClass)) throw failure;
     // The reason came from libvips' error buffer, which is one per process: with other images in
     // flight it may have lost this image's line ("Unknown error") or carry another image's instead
-    // (measured: 11 of 60 damaged files at 4 in flight, 7 at 2). Run the image again with nothing else in
+    // (seen on a good share of damaged files with a few in flight). Run the image again with nothing else in
     // flight for its own reason. It fails again (decoding is deterministic), so this costs one more
     // decode of a bad file, during which this process resizes nothing else.
     return images.runExclusive(() => attempt(input, spec, limits), EXCLUSIVE);
