@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { Command, InvalidArgumentError, Option } from "commander";
 
 export interface BenchArgs {
   /** Photo-like originals of ~1.2 MB in the main set. */
@@ -17,115 +18,95 @@ export interface BenchArgs {
   only: string[];
   cacheDir: string | undefined;
   json: string | undefined;
-  help: boolean;
 }
 
-export const USAGE = `pnpm bench [-- options]
+const int = (min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, received "${value}"`);
+  return n;
+};
+const number = (min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!(n >= min && n <= max))
+    throw new InvalidArgumentError(`expected a number from ${min} to ${max}, received "${value}"`);
+  return n;
+};
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
-  --images N        originals of ~1.2 MB at ~8.8 MP in the main set (default 40)
-  --big N           originals of ~24 MP for the 24 MP row and the peak-RSS check (default 4)
-  --heic N          HEICs made from the main set for the HEIC row, ours beside native libheif
-                    (default 4; 0 skips it; needs heif-enc: apt-get install -y libheif-examples)
-  --megapixels X    mean megapixels of the main set (default 8.8)
-  --rounds N        timed passes per contender, best reported (default 5)
-  --cores N         processes in the all-cores run (default: available cores)
-  --only a,b        run only these contenders: ours, naive-sharp, vipsthumbnail, pillow-right,
-                    pillow-tutorial, pillow-resize-default, imagemagick, graphicsmagick,
-                    turbo-hybrid, floor-libvips, floor-libjpeg
-  --cache-dir DIR   where the corpus and results go (default <repo>/.cache/bench)
-  --json FILE       also write the results here (default <cache-dir>/results.json)
-  --help            this text`;
+const CONTENDERS =
+  "ours, naive-sharp, vipsthumbnail, pillow-right, pillow-tutorial, pillow-resize-default, imagemagick, " +
+  "graphicsmagick, turbo-hybrid, floor-libvips, floor-libjpeg";
 
-const DEFAULTS: BenchArgs = {
-  images: 40,
-  bigImages: 4,
-  heicImages: 4,
-  megapixels: 8.8,
-  rounds: 5,
-  cores: 0,
-  only: [],
-  cacheDir: undefined,
-  json: undefined,
-  help: false,
+export interface BenchCommandText {
+  name: string;
+  description: string;
+  /** What `--only` selects. */
+  only: string;
+}
+
+const BENCH: BenchCommandText = {
+  name: "pnpm bench",
+  description:
+    "The worker's resize core against its peers (sharp, libvips, Pillow, ImageMagick) on one generated corpus. " +
+    "Progress goes to stderr, the report to stdout and, as JSON, to --json.",
+  only: `run only these contenders: ${CONTENDERS}`,
 };
 
-/** Parses `argv` (without node and script). Throws an Error whose message names the fix. */
-export function parseArgs(argv: string[], cpus: number = availableParallelism()): BenchArgs {
-  const args: BenchArgs = { ...DEFAULTS, only: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === "--") continue;
-    if (flag === "--help" || flag === "-h") {
-      args.help = true;
-      continue;
-    }
-    const [name, inline] = flag.includes("=") ? splitOnce(flag) : [flag, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v.startsWith("--")) {
-        throw new Error(`Expected a value after ${name}, received nothing. Run with --help for the options.`);
-      }
-      return v;
-    };
-    switch (name) {
-      case "--images":
-        args.images = int(name, value(), 1, 10_000);
-        break;
-      case "--big":
-        args.bigImages = int(name, value(), 0, 100);
-        break;
-      case "--heic":
-        args.heicImages = int(name, value(), 0, 100);
-        break;
-      case "--megapixels":
-        args.megapixels = num(name, value(), 0.1, 100);
-        break;
-      case "--rounds":
-        args.rounds = int(name, value(), 1, 20);
-        break;
-      case "--cores":
-        // One process is pinned per core, so there cannot be more than the machine has.
-        args.cores = int(name, value(), 1, cpus);
-        break;
-      case "--only":
-        args.only = value()
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean);
-        break;
-      case "--cache-dir":
-        args.cacheDir = value();
-        break;
-      case "--json":
-        args.json = value();
-        break;
-      default:
-        throw new Error(`Unknown option ${JSON.stringify(flag)}. Expected one of the options in --help.`);
-    }
-  }
-  if (args.cores === 0) args.cores = cpus;
-  return args;
+/** The options of `pnpm bench` (and of `variants`, which reads the same ones). */
+export function benchCommand(text: BenchCommandText = BENCH, cpus: number = availableParallelism()): Command {
+  return new Command()
+    .name(text.name)
+    .usage("[-- options]")
+    .description(text.description)
+    .option("--images <N>", "originals of ~1.2 MB at ~8.8 MP in the main set", int(1, 10_000), 40)
+    .option("--big <N>", "originals of ~24 MP for the 24 MP row and the peak-RSS check", int(0, 100), 4)
+    .option(
+      "--heic <N>",
+      "HEICs made from the main set for the HEIC row, ours beside native libheif; 0 skips it; " +
+        "needs heif-enc (apt-get install -y libheif-examples)",
+      int(0, 100),
+      4,
+    )
+    .option("--megapixels <X>", "mean megapixels of the main set", number(0.1, 100), 8.8)
+    .option("--rounds <N>", "timed passes per contender, best reported", int(1, 20), 5)
+    .addOption(
+      // One process is pinned per core, so there cannot be more than the machine has.
+      new Option("--cores <N>", "processes in the all-cores run")
+        .argParser(int(1, cpus))
+        .default(cpus, `available cores, ${cpus}`),
+    )
+    .addOption(new Option("--only <a,b>", text.only).argParser(list).default([], "all"))
+    .option("--cache-dir <DIR>", "where the corpus and results go (default: <repo>/.cache/bench)")
+    .option("--json <FILE>", "also write the results here (default: <cache-dir>/results.json)")
+    .showHelpAfterError();
 }
 
-function splitOnce(flag: string): [string, string] {
-  const at = flag.indexOf("=");
-  return [flag.slice(0, at), flag.slice(at + 1)];
-}
-
-function num(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new Error(
-      `Expected ${name} to be a number from ${min} to ${max}, received ${JSON.stringify(raw)}.`,
-    );
-  }
-  return n;
-}
-
-function int(name: string, raw: string, min: number, max: number): number {
-  const n = num(name, raw, min, max);
-  if (!Number.isInteger(n)) {
-    throw new Error(`Expected ${name} to be a whole number, received ${JSON.stringify(raw)}.`);
-  }
-  return n;
+/**
+ * Parses `argv` (without node and script) with `command`. `--help` prints and exits; a bad option
+ * prints what was expected and exits 1, unless the command was given `.exitOverride()`.
+ */
+export function parseArgs(argv: string[], command: Command = benchCommand()): BenchArgs {
+  // `pnpm bench -- --flag` passes the `--` through; npm habits should not turn flags into arguments.
+  const o = command
+    .parse(
+      argv.filter((arg) => arg !== "--"),
+      { from: "user" },
+    )
+    .opts();
+  return {
+    images: o.images,
+    bigImages: o.big,
+    heicImages: o.heic,
+    megapixels: o.megapixels,
+    rounds: o.rounds,
+    cores: o.cores,
+    only: o.only,
+    cacheDir: o.cacheDir,
+    json: o.json,
+  };
 }

@@ -7,7 +7,7 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { cpuShare, imageConcurrency } from "@thumbs/worker";
 import sharp from "sharp";
-import { type BenchArgs, parseArgs, USAGE } from "./args.js";
+import { type BenchArgs, parseArgs } from "./args.js";
 import { type ContenderId, contenders, NOTES, tool } from "./contenders.js";
 import {
   bigSet as big,
@@ -111,10 +111,6 @@ async function attempt<T>(what: string, run: () => Promise<T>): Promise<T | unde
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  if (args.help) {
-    console.log(USAGE);
-    return;
-  }
   const cacheDir = resolve(args.cacheDir ?? defaultCacheDir());
   const listsDir = join(cacheDir, "lists");
   await mkdir(listsDir, { recursive: true });

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_OUTPUT } from "@thumbs/core";
 import { applyResizeSettings, makeThumbnails } from "@thumbs/worker";
 import sharp, { type KernelEnum } from "sharp";
-import { parseArgs } from "./args.js";
+import { benchCommand, parseArgs } from "./args.js";
 import { corpusFiles, defaultCacheDir, ensureCorpus, mainSet } from "./corpus.js";
 import { alignColumns } from "./table.js";
 
@@ -64,8 +64,17 @@ const VARIANTS: Array<[string, (input: Buffer) => Promise<Buffer[]>]> = [
   ],
 ];
 
+const variantsCommand = () =>
+  benchCommand({
+    name: "pnpm --filter @thumbs/bench variants",
+    description:
+      "Times the alternatives to the worker's resize core that docs/PERFORMANCE.md reports, one after another " +
+      "in one process on the main corpus. Reads bench's options; --big, --heic, --cores and --json are ignored.",
+    only: "run only the variants whose names contain a or b (the shipped one always runs)",
+  });
+
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2), variantsCommand());
   // Every variant runs under the worker's sharp settings, as the shipped one does in the worker.
   applyResizeSettings();
   const cacheDir = args.cacheDir ?? defaultCacheDir();
