@@ -80,6 +80,17 @@ const program = new Command()
     "--cpu-prof <dir>",
     "local: write a V8 CPU profile of each worker process into <dir> (node --cpu-prof; open in Chrome DevTools)",
   )
+  .option(
+    "--s3-rate-limit <perSecond>",
+    "local: answer the workers' S3 object requests beyond this rate with 503 SlowDown (burst: a third of it), as a hot prefix does",
+    number(1, 100_000),
+  )
+  .addOption(
+    new Option("--retry-mode <mode>", "local: the workers' AWS SDK retry mode (AWS_RETRY_MODE)").choices([
+      "standard",
+      "adaptive",
+    ]),
+  )
   .option("--no-progress", "no progress bar (for logs and CI)")
   .addOption(
     new Option(
@@ -216,6 +227,10 @@ async function main(): Promise<number> {
             baseline: o.baseline,
             orderId: o.orderId,
             cpuProfDir: o.cpuProf,
+            s3RateLimit: o.s3RateLimit
+              ? { perSecond: o.s3RateLimit, burst: Math.max(1, Math.round(o.s3RateLimit / 3)) }
+              : undefined,
+            retryMode: o.retryMode,
           },
           progress,
         );

@@ -14,6 +14,10 @@ export interface LocalRunOptions {
   timeoutMs: number;
   /** Write a V8 CPU profile of each worker process into this folder (node --cpu-prof). */
   cpuProfDir?: string | undefined;
+  /** Throttle the workers' S3 object requests as a hot prefix does (fault proxy, 503 SlowDown). */
+  s3RateLimit?: { perSecond: number; burst: number } | undefined;
+  /** The workers' AWS SDK retry mode (AWS_RETRY_MODE). */
+  retryMode?: "standard" | "adaptive" | undefined;
 }
 
 // Uploading in chunks only to move the progress bar; uploadOrder itself keeps 16 PUTs in flight.
@@ -35,9 +39,14 @@ export async function runLocalOrder(
     workers: options.workers,
     concurrencyPerWorker: options.concurrencyPerWorker,
     sliceSize: options.sliceSize,
-    // --cpu-prof is not allowed in NODE_OPTIONS and the pool forks workers without execArgv, so the
-    // worker process starts V8's profiler itself when this is set (packages/local/src/worker-process.ts).
-    ...(options.cpuProfDir ? { workerEnv: { LOCAL_CPU_PROFILE_DIR: resolve(options.cpuProfDir) } } : {}),
+    workerEnv: {
+      // --cpu-prof is not allowed in NODE_OPTIONS and the pool forks workers without execArgv, so the
+      // worker process starts V8's profiler itself when this is set (packages/local/src/worker-process.ts).
+      ...(options.cpuProfDir ? { LOCAL_CPU_PROFILE_DIR: resolve(options.cpuProfDir) } : {}),
+      ...(options.retryMode ? { AWS_RETRY_MODE: options.retryMode } : {}),
+    },
+    // Only the workers' S3 traffic goes through the proxy: the upload before the order is not throttled.
+    ...(options.s3RateLimit ? { faults: { s3RateLimit: options.s3RateLimit } } : {}),
   });
   try {
     progress.status(`Redis: ${stack.redisHandle.source}; S3/SNS/SQS: fauxqs at ${stack.emulator.endpoint}`);
@@ -99,6 +108,11 @@ async function timeOrder(
       onProgress: (p) => progress.update(p.done + p.failed, { done: p.done, failed: p.failed }),
     });
     const polledAt = performance.now();
+    const proxy = stack.faultProxy?.stats;
+    if (proxy)
+      progress.status(
+        `S3 throttling: ${proxy.failed} of ${proxy.failed + proxy.forwarded} worker requests answered 503 SlowDown`,
+      );
     const cpuAfter = { ...snapshot(pids), redisMs: await redisCpuMs(stack) };
     // The signal is published by the same Lua call that marks the order complete, so it is already
     // on its way; the bounded wait only guards against a lost pub/sub message.

@@ -27,6 +27,10 @@ export interface LocalLoadTestOptions {
   orderId?: string | undefined;
   /** Write a V8 CPU profile of each worker process into this folder (node --cpu-prof). */
   cpuProfDir?: string | undefined;
+  /** Throttle the workers' S3 object requests as a hot prefix does (fault proxy, 503 SlowDown). */
+  s3RateLimit?: { perSecond: number; burst: number } | undefined;
+  /** The workers' AWS SDK retry mode (AWS_RETRY_MODE). */
+  retryMode?: "standard" | "adaptive" | undefined;
 }
 
 /**
