@@ -6,8 +6,9 @@ import {
   type PlanReport,
   planOrder,
 } from "@thumbs/coordinator";
-import { createRedis, OrderLedger, threadpoolSize } from "@thumbs/core";
+import { createRedis, environment, OrderLedger, threadpoolSize, workerEnv } from "@thumbs/core";
 import type { Redis } from "ioredis";
+import { localWorkerEnv } from "./config.js";
 import { type DeadLetterConsumer, startDeadLetterConsumer } from "./dead-letters.js";
 import { type Emulator, type EmulatorResources, startEmulator } from "./emulator.js";
 import { type FaultProxy, type FaultSettings, startFaultProxy } from "./fault-proxy.js";
@@ -78,18 +79,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const faultProxy = options.faults
     ? await startFaultProxy({ target: emulator.endpoint, ...options.faults })
     : undefined;
+  const concurrency = options.concurrencyPerWorker ?? 2;
+  // The worker's own contract and the local process's, as infra writes the Lambda's (typed).
   const workers = await startWorkerPool(options.workers ?? availableParallelism(), {
-    ...shared,
+    ...emulator.awsEnv,
     ...(faultProxy ? { AWS_ENDPOINT_URL: faultProxy.endpoint } : {}),
-    SLICE_TOPIC_ARN: emulator.topicArn,
-    ORDER_EVENTS_TOPIC_ARN: emulator.orderEventsTopicArn,
-    ...(options.functionTimeoutMs ? { LOCAL_FUNCTION_TIMEOUT_MS: String(options.functionTimeoutMs) } : {}),
-    LOCAL_VISIBILITY_TIMEOUT_SECONDS: String(options.visibilityTimeoutSeconds ?? 60),
-    THUMBNAIL_BUCKET: emulator.resources.thumbnailBucket,
-    SLICE_QUEUE_URL: emulator.queueUrl,
-    CONCURRENCY: String(options.concurrencyPerWorker ?? 2),
-    // As on Lambda (infra sets it too): libuv sizes its pool once, before the handler runs.
-    UV_THREADPOOL_SIZE: String(threadpoolSize(options.concurrencyPerWorker ?? 2)),
+    ...environment(workerEnv, {
+      REDIS_URL: redisHandle.url,
+      REDIS_KEY_PREFIX: keyPrefix,
+      SLICE_TOPIC_ARN: emulator.topicArn,
+      ORDER_EVENTS_TOPIC_ARN: emulator.orderEventsTopicArn,
+      THUMBNAIL_BUCKET: emulator.resources.thumbnailBucket,
+      S3_FORCE_PATH_STYLE: "true",
+      CONCURRENCY: String(concurrency),
+      // As on Lambda (infra sets it too): libuv sizes its pool once, before the handler runs.
+      UV_THREADPOOL_SIZE: String(threadpoolSize(concurrency)),
+    }),
+    ...environment(localWorkerEnv, {
+      SLICE_QUEUE_URL: emulator.queueUrl,
+      LOCAL_FUNCTION_TIMEOUT_MS: options.functionTimeoutMs ? String(options.functionTimeoutMs) : undefined,
+      LOCAL_VISIBILITY_TIMEOUT_SECONDS: String(options.visibilityTimeoutSeconds ?? 60),
+    }),
     POWERTOOLS_METRICS_DISABLED: "true",
     // Per-image failures are reported by the ledger; worker logs would only repeat them locally.
     POWERTOOLS_LOG_LEVEL: "ERROR",

@@ -15,15 +15,13 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { handler } from "@thumbs/worker/handler";
+import { loadLocalWorkerConfig } from "./config.js";
 import { startCpuProfile } from "./cpu-profile.js";
 import { localContext, snsEventFromSqsBody } from "./sns-event.js";
 import type { WorkerProcessMessage } from "./worker-pool.js";
 
-const queueUrl = process.env.SLICE_QUEUE_URL;
-if (!queueUrl)
-  throw new Error("Environment variable SLICE_QUEUE_URL is required (the local slice queue URL).");
-const timeoutMs = Number(process.env.LOCAL_FUNCTION_TIMEOUT_MS ?? 120_000);
-const visibilitySeconds = Number(process.env.LOCAL_VISIBILITY_TIMEOUT_SECONDS ?? 60);
+const local = loadLocalWorkerConfig();
+const { queueUrl, functionTimeoutMs: timeoutMs, visibilityTimeoutSeconds: visibilitySeconds } = local;
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 let stopping = false;
 
@@ -37,7 +35,7 @@ let stopping = false;
  * source's base name: use a plain alphanumeric marker) kills the process at once: a poison image is
  * never recorded done.
  */
-const crashOn = process.env.LOCAL_FAULT_CRASH_ON;
+const { crashOn } = local;
 if (crashOn) {
   const crash = () => process.kill(process.pid, "SIGKILL");
   subscribe("http.client.request.start", (message) => {
@@ -65,7 +63,7 @@ process.on("disconnect", () => {
 });
 
 // The load test's --cpu-prof sets this: profile the worker's main thread from here to a clean exit.
-const stopProfile = await startCpuProfile(process.env.LOCAL_CPU_PROFILE_DIR);
+const stopProfile = await startCpuProfile(local.cpuProfileDir);
 
 async function poll(): Promise<void> {
   send({ type: "ready", pid: process.pid });
