@@ -173,7 +173,7 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
   });
 
   it("serves a stored thumbnail, and makes a missing one on demand, moving the image to done", async () => {
-    // A stored one.
+    // Act + Assess: a stored one.
     const stored = await call(
       `/orders/${orderId}/thumbnails/small?key=${encodeURIComponent(key("photo-00000.jpg"))}`,
     );
@@ -182,7 +182,7 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     expect(stored.headers.get("cache-control")).toMatch(/max-age=\d+/);
     expect((await sharp(stored.body).metadata()).format).toBe("jpeg");
 
-    // A failed one, once its original is fixed.
+    // Prepare: a failed one, whose original is fixed.
     const [photo] = await samplePhotos(1, { seed: "api-fix", megapixels: 0.3 });
     await stack.emulator.clients.s3.send(
       new PutObjectCommand({
@@ -191,9 +191,13 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
         Body: photo!.data,
       }),
     );
+
+    // Act
     const made = await call(
       `/orders/${orderId}/thumbnails/large?key=${encodeURIComponent(key("missing.jpg"))}`,
     );
+
+    // Assess
     expect(made.status).toBe(200);
     expect(made.headers.get("x-thumbnail-source")).toBe("generated");
     const meta = await sharp(made.body).metadata();
@@ -212,7 +216,7 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     );
     expect(second.headers.get("x-thumbnail-source")).toBe("stored");
 
-    // A broken one says why, with its class.
+    // Act + Assess: a broken one says why, with its class.
     const broken = await call(
       `/orders/${orderId}/thumbnails/small?key=${encodeURIComponent(key("broken-truncated.jpg"))}`,
     );

@@ -58,6 +58,7 @@ describe.runIf(executablePath)("the admin dashboard in headless Chromium", () =>
   });
 
   it("shows the failures, and after the original is fixed and Retry clicked, the thumbnail", async () => {
+    // Prepare
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const card = page.locator(`[data-testid=error-card]`, { hasText: "missing.jpg" });
     // Every request the page makes for a thumbnail, to check that polling never fetches one twice:
@@ -71,15 +72,15 @@ describe.runIf(executablePath)("the admin dashboard in headless Chromium", () =>
       else if (url.pathname.startsWith(bucketPath)) thumbnailRequests.push(`${url.origin}${url.pathname}`);
     });
 
-    // 1. Open an order with failures and see them (thumbnails and errors listed 3 at a time: paging
-    //    must reach them all).
+    // 1. Act + Assess: open an order with failures and see them (thumbnails and errors listed 3 at a
+    //    time: paging must reach them all).
     await page.goto(`${admin.url}/dashboard/?order=${orderId}&page-size=3#token=${admin.token}`);
     await expect.poll(() => page.getByTestId("failed-count").textContent()).toBe("4");
     await expect.poll(() => page.getByTestId("error-card").count()).toBe(4);
     await expect.poll(() => card.locator(".class").textContent()).toBe("NotFound");
     await expect.poll(() => page.getByTestId("grid-image").count()).toBe(8);
 
-    // 2. Fix the failed source object, as the customer's re-upload would.
+    // 2. Prepare: fix the failed source object, as the customer's re-upload would.
     const [photo] = await samplePhotos(1, { seed: "dash-fix", megapixels: 0.2 });
     await stack.emulator.clients.s3.send(
       new PutObjectCommand({
@@ -89,10 +90,10 @@ describe.runIf(executablePath)("the admin dashboard in headless Chromium", () =>
       }),
     );
 
-    // 3. Click Retry on its card.
+    // 3. Act: click Retry on its card.
     await card.getByTestId("retry-button").click();
 
-    // 4. The failed count drops, the card goes, and its thumbnail appears in the grid.
+    // 4. Assess: the failed count drops, the card goes, and its thumbnail appears in the grid.
     await expect.poll(() => page.getByTestId("failed-count").textContent(), { timeout: 30_000 }).toBe("3");
     await expect.poll(() => card.count()).toBe(0);
     await expect.poll(() => page.getByTestId("grid-image").count()).toBe(9);
@@ -107,8 +108,8 @@ describe.runIf(executablePath)("the admin dashboard in headless Chromium", () =>
     expect(thumbnailRequests.filter((u) => u.includes(bucketPath))).toHaveLength(9);
     expect(thumbnailRequests.filter((u) => u.includes("/api/") && u.includes("/images/"))).toEqual([]);
 
-    // 5. A thumbnail opens in its largest size (these originals are smaller than 1024 px, so the
-    //    large size is the original's own, still twice the small one).
+    // 5. Act + Assess: a thumbnail opens in its largest size (these originals are smaller than 1024 px,
+    //    so the large size is the original's own, still twice the small one).
     await page.getByTestId("grid-image").first().click();
     const large = page.getByTestId("large-image");
     await expect.poll(() => large.getAttribute("data-loaded")).toBe("true");

@@ -37,18 +37,32 @@ const reports = (stack: LocalStack): SliceReport[] =>
   stack.workers.events.flatMap((e) => (e.type === "slices" ? e.reports : []));
 
 describe("nothing is lost under faults", () => {
-  let stack: LocalStack | undefined;
-  let redis: RedisHandle | undefined;
+  /** What each test started, undone after it in reverse order, whether it passed or failed. */
+  const cleanups: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
-    await stack?.stop();
-    await redis?.stop();
-    stack = undefined;
-    redis = undefined;
+    const errors: unknown[] = [];
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => errors.push(error));
+    }
+    if (errors.length > 0) throw new AggregateError(errors, "Cleaning up after the test failed.");
   });
 
   const start = async (options: LocalStackOptions = {}) => {
-    stack = await testStack({ visibilityTimeoutSeconds: 2, sliceSize: 6, ...options });
+    const stack = await testStack({ visibilityTimeoutSeconds: 2, sliceSize: 6, ...options });
+    cleanups.push(() => stack.stop());
     return stack;
+  };
+  /** A temporary folder, removed after the test (after the processes started later have stopped). */
+  const tempDir = async (label: string) => {
+    const dir = await mkdtemp(join(tmpdir(), label));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  };
+  /** A Redis server of the test's own, stopped after the test. */
+  const ownRedis = async (options: { persistDir?: string }): Promise<RedisHandle> => {
+    const redis = await startRedisServer(options);
+    cleanups.push(() => redis.stop());
+    return redis;
   };
   const emit = (s: LocalStack, orderId: string, keys: string[], extra: object = {}) =>
     s.emitOrderCompleted({ orderId, bucket: s.emulator.resources.sourceBucket, keys, ...extra });
@@ -100,8 +114,7 @@ describe("nothing is lost under faults", () => {
 
   it("keeps progress and error records when Redis restarts mid-batch", async () => {
     // Prepare: a Redis of our own that persists every write (as a replicated ElastiCache would keep it).
-    const dir = await mkdtemp(join(tmpdir(), "thumbs-redis-"));
-    redis = await startRedisServer({ persistDir: dir });
+    const redis = await ownRedis({ persistDir: await tempDir("thumbs-redis-") });
     const s = await start({ redis, keyPrefix: "restart:" });
     const orderId = uniqueOrderId("restart");
     const keys = await prepareOrder(s, orderId, 36, "restart");
@@ -117,7 +130,6 @@ describe("nothing is lost under faults", () => {
     // Assess
     await expectNothingLost(s, orderId, keys);
     expect(await s.ledger.getProgress(orderId)).toMatchObject({ done: 36, failed: 3 });
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("rides out S3 throttling: the SDK retries, Transient images are re-queued, none is lost", async () => {

@@ -70,9 +70,14 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
   });
 
   it("refuses to re-plan an order with other images, and keeps the first plan", async () => {
+    // Prepare
     await init("conflict", 3, "keys:a");
+
+    // Act + Assess: another count of images, then the same count from another source.
     await expect(init("conflict", 4, "keys:b")).rejects.toBeInstanceOf(OrderConflictError);
     await expect(init("conflict", 3, "keys:b")).rejects.toThrow(/source was "keys:a", now "keys:b"/);
+
+    // Assess
     expect(await ledger.plannedKeys("conflict", 0, 5)).toEqual(
       [0, 1, 2].map((index) => ({ index, key: `k${index}` })),
     );
@@ -81,33 +86,48 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
   });
 
   it("counts a duplicate outcome once", async () => {
+    // Prepare
     await init("idem", 2);
+
+    // Act + Assess: each outcome twice, the second one not counted.
     expect(await ledger.recordDone("idem", 0)).toEqual({ counted: true, completed: false });
     expect(await ledger.recordDone("idem", 0)).toEqual({ counted: false, completed: false });
     const f = { index: 1, key: "k1", sliceIndex: 0, failure: failure() };
     expect(await ledger.recordFailed("idem", f)).toEqual({ counted: true, completed: true });
     expect(await ledger.recordFailed("idem", f)).toEqual({ counted: false, completed: false });
+
+    // Assess
     expect(await ledger.getProgress("idem")).toMatchObject({ done: 1, failed: 1, complete: true });
   });
 
   it("keeps a done image done when a late duplicate fails", async () => {
+    // Prepare
     await init("done-wins", 2);
     await ledger.recordDone("done-wins", 0);
+
+    // Act
     await ledger.recordFailed("done-wins", {
       index: 0,
       key: "k0",
       sliceIndex: 0,
       failure: failure("Transient"),
     });
+
+    // Assess
     expect(await ledger.getProgress("done-wins")).toMatchObject({ done: 1, failed: 0 });
     expect((await ledger.listErrors("done-wins", { offset: 0, limit: 10 })).total).toBe(0);
   });
 
   it("moves a failed image to done when a retry succeeds, dropping its error record", async () => {
+    // Prepare: the order's one image failed.
     await init("retry", 1);
     await ledger.recordFailed("retry", { index: 0, key: "k0", sliceIndex: 0, failure: failure("Transient") });
     expect(await ledger.getProgress("retry")).toMatchObject({ failed: 1, status: "completed_with_errors" });
+
+    // Act
     const moved = await ledger.recordDone("retry", 0);
+
+    // Assess
     expect(moved).toEqual({ counted: true, completed: false });
     expect(await ledger.getProgress("retry")).toMatchObject({
       done: 1,
@@ -264,7 +284,10 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
   });
 
   it("completes an empty order at once", async () => {
+    // Act
     await init("empty", 0);
+
+    // Assess
     expect(await ledger.getProgress("empty")).toMatchObject({
       total: 0,
       complete: true,
@@ -273,8 +296,13 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
   });
 
   it("rejects outcomes for unknown orders and out-of-range indices", async () => {
+    // Act + Assess: an order never planned.
     await expect(ledger.recordDone("never-planned", 0)).rejects.toBeInstanceOf(OrderNotFoundError);
+
+    // Prepare
     await init("range", 2);
+
+    // Act + Assess: an index past the end of a planned order.
     await expect(ledger.recordDone("range", 2)).rejects.toThrow(/outside order/);
   });
 
@@ -322,8 +350,11 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
   });
 
   it("counts dismissed errors, and forgets the dismissal when the image is retried", async () => {
+    // Prepare
     await init("dismiss", 2);
     await ledger.recordFailed("dismiss", { index: 0, key: "k0", sliceIndex: 0, failure: failure() });
+
+    // Act + Assess: dismissing is idempotent, and only a failed image has an error to dismiss.
     expect(await ledger.dismissError("dismiss", 0)).toBe(true);
     expect(await ledger.dismissError("dismiss", 0)).toBe(true);
     expect(await ledger.dismissError("dismiss", 1)).toBe(false);
@@ -332,12 +363,16 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     expect((await ledger.listErrors("dismiss", { offset: 0, limit: 10, includeDismissed: true })).total).toBe(
       1,
     );
+
+    // Act: the image is tried again and fails again.
     await ledger.recordFailed("dismiss", {
       index: 0,
       key: "k0",
       sliceIndex: 0,
       failure: failure("Transient"),
     });
+
+    // Assess
     expect(await ledger.getProgress("dismiss")).toMatchObject({ failed: 1, dismissed: 0 });
   });
 
