@@ -6,7 +6,7 @@ import {
   ObjectKeySchema,
   thumbnailKey,
 } from "@thumbs/core";
-import { fetchOriginal, makeThumbnails, sniffImage, storeThumbnails } from "@thumbs/worker";
+import { fetchOriginal, makeAndStoreThumbnails } from "@thumbs/worker";
 import { z } from "zod";
 import { DEFAULT_ON_DEMAND_TIMEOUT_SECONDS, DEFAULT_THUMBNAIL_URL_SECONDS } from "./config.js";
 import type { AdminDeps } from "./deps.js";
@@ -155,15 +155,14 @@ export async function thumbnailOnDemand(
     const stored = await readStored(deps, key, signal);
     if (stored) return image(stored, "stored");
     const original = await fetchOriginal(deps.s3, spec.bucket, sourceKey, deps.config.maxInputBytes, signal);
-    sniffImage(original);
-    const leftMs = deadlineMs - (performance.now() - started);
-    const thumbnails = await makeThumbnails(original, spec.output, {
+    // The worker's own step: sniff, make every size within what is left of the deadline, store.
+    const thumbnails = await makeAndStoreThumbnails(deps.s3, original, {
+      output: spec.output,
       maxInputPixels: deps.config.maxInputPixels,
-      // sharp counts whole seconds; at least one, and never past the request's deadline by more.
-      timeoutSeconds: Math.max(1, Math.floor(leftMs / 1000)),
+      leftMs: deadlineMs - (performance.now() - started),
+      target,
+      signal,
     });
-    signal.throwIfAborted();
-    await storeThumbnails(deps.s3, target, thumbnails, signal);
     const recorded = await deps.ledger.recordDone(orderId, planned.index);
     if (recorded.counted) await announceUpdate(deps, orderId);
     const made = thumbnails.find((t) => t.size.name === size)!;

@@ -7,6 +7,7 @@ export * from "./errors.js";
 export * from "./fetch-original.js";
 export * from "./follow-up.js";
 export * from "./in-flight.js";
+export * from "./make-and-store.js";
 export * from "./process-image.js";
 export * from "./resize.js";
 export * from "./resize-slice.js";

@@ -1,9 +1,8 @@
 import { ImageFailure, type PlannedOrder, type SliceItem, type SliceMessage } from "@thumbs/core";
 import { fetchOriginal } from "./fetch-original.js";
-import { makeThumbnails, type Thumbnail } from "./resize.js";
+import { makeAndStoreThumbnails } from "./make-and-store.js";
 import type { ImageOutcome, WorkerDeps } from "./resize-slice.js";
-import { sniffImage } from "./sniff.js";
-import { removeThumbnails, type StoreTarget, storeThumbnails } from "./store-thumbnails.js";
+import { removeThumbnails, type StoreTarget } from "./store-thumbnails.js";
 
 /**
  * Time kept back from an image's deadline when the invocation's end bounds it: enough to record the
@@ -131,32 +130,15 @@ export async function workImage(
     const bytes = fetched.bytes!;
     const leftMs = deadlineMs - fetched.fetchMs;
     signal = AbortSignal.timeout(Math.max(1, Math.ceil(leftMs)));
-    const thumbnails = await resizeThenRelease(deps, bytes, order, leftMs);
-    signal.throwIfAborted();
-    await storeThumbnails(s3, thumbnailTarget(config, slice, order, fetched.item), thumbnails, signal);
+    const target = thumbnailTarget(config, slice, order, fetched.item);
+    const job = { output: order.output, maxInputPixels: config.maxInputPixels, leftMs, target, signal };
+    // libvips no longer reads the original once the resize settles: its buffer goes back to the pool.
+    await makeAndStoreThumbnails(s3, bytes, job, () => deps.buffers?.give(bytes));
   } catch (error) {
     const elapsedMs = fetched.fetchMs + (performance.now() - laneAt);
     failure = classify(error, signal, { cutByInvocation, deadlineMs, elapsedMs });
   }
   return { item: fetched.item, ...(failure ? { failure } : {}), ms: performance.now() - heldFrom };
-}
-
-/** Sniffs and resizes an original, then gives its buffer back: libvips no longer reads it once settled. */
-async function resizeThenRelease(
-  deps: WorkerDeps,
-  bytes: Buffer,
-  order: PlannedOrder,
-  leftMs: number,
-): Promise<Thumbnail[]> {
-  try {
-    sniffImage(bytes);
-    return await makeThumbnails(bytes, order.output, {
-      maxInputPixels: deps.config.maxInputPixels,
-      timeoutSeconds: Math.max(1, Math.floor(leftMs / 1000)),
-    });
-  } finally {
-    deps.buffers?.give(bytes);
-  }
 }
 
 /**
