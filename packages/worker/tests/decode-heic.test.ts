@@ -6,6 +6,7 @@ import { makeThumbnails, type Thumbnail } from "../src/resize.js";
 import {
   box,
   editProperties,
+  gridHeic,
   HEIF_TOOLS_MISSING,
   heifConvert,
   heifEnc,
@@ -206,6 +207,28 @@ describe.skipIf(HEIF_TOOLS_MISSING)("HEIC originals", { timeout: 60_000 }, () =>
     expect(await psnr(large!.data, await largeFrom(await heifConvert(gridded)))).toBeGreaterThanOrEqual(
       MIN_PSNR_DB,
     );
+  });
+
+  it("decodes a multi-tile grid HEIC as iPhones write them, its last column and row cropped", async () => {
+    // Prepare: a 700×450 card cut into a 3×2 grid of 256×256 tiles, each coded by heif-enc as its own
+    // hidden hvc1 item; the grid item (primary, descriptor in idat) crops the 768×512 of tiles to
+    // 700×450. libheif's own decode checks the fixture before it is used.
+    const source = await card(700, 450).png().toBuffer();
+    const tiled = await gridHeic(source, { tile: 256 });
+    const reference = await heifConvert(tiled);
+    expect(await sharp(reference).metadata()).toMatchObject({ width: 700, height: 450 });
+    expect(await psnr(reference, source)).toBeGreaterThanOrEqual(MIN_PSNR_DB);
+
+    // Act
+    const [large, small] = await makeThumbnails(tiled, SPEC, LIMITS);
+
+    // Assess: 700:450 (not the tiles' 768:512, 320×213), and the tiles in place.
+    expect([dims(large!), dims(small!)]).toEqual([
+      [320, 206],
+      [96, 62],
+    ]);
+    expect(await psnr(large!.data, await largeFrom(reference))).toBeGreaterThanOrEqual(MIN_PSNR_DB);
+    expect(await psnr(large!.data, await largeFrom(source))).toBeGreaterThanOrEqual(MIN_PSNR_DB);
   });
 
   it.each([

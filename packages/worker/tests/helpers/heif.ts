@@ -192,3 +192,211 @@ export function withPrimaryItem(heic: Buffer, itemId: number): Buffer {
   out.writeUInt16BE(itemId, out.indexOf("pitm", 0, "latin1") + 8);
   return out;
 }
+
+/** A full box (version and flags before the payload) of `type` around `payload`. */
+function fullBox(type: string, version: number, flags: number, payload: Buffer | number[]): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(((version & 0xff) << 24) | (flags & 0xffffff));
+  return box(type, Buffer.concat([header, Buffer.from(payload)]));
+}
+
+const u16 = (...values: number[]) => {
+  const out = Buffer.alloc(2 * values.length);
+  for (const [i, v] of values.entries()) out.writeUInt16BE(v, 2 * i);
+  return out;
+};
+const u32 = (...values: number[]) => {
+  const out = Buffer.alloc(4 * values.length);
+  for (const [i, v] of values.entries()) out.writeUInt32BE(v, 4 * i);
+  return out;
+};
+
+/**
+ * The coded image of a single-image HEIC as heif-enc writes it: the primary item's hvcC property and
+ * its coded data (the extents its iloc entry points at, in the file).
+ */
+function codedImage(heic: Buffer): { hvcC: Buffer; data: Buffer } {
+  const meta = boxes(heic, 0, heic.length).find((x) => x.type === "meta");
+  if (!meta) throw new Error("expected a meta box");
+  const primary = heic.readUInt16BE(child(heic, meta, "pitm", 12).start + 12);
+  const iprp = child(heic, meta, "iprp", 12);
+  const hvcC = child(heic, child(heic, iprp, "ipco"), "hvcC");
+  const iloc = child(heic, meta, "iloc", 12);
+  const version = heic[iloc.start + 8]!;
+  const [offsetSize, lengthSize, baseSize] = [
+    heic[iloc.start + 12]! >> 4,
+    heic[iloc.start + 12]! & 15,
+    heic[iloc.start + 13]! >> 4,
+  ];
+  const indexSize = version >= 1 ? heic[iloc.start + 13]! & 15 : 0;
+  const read = (at: number, n: number) =>
+    n === 0 ? 0 : n === 4 ? heic.readUInt32BE(at) : Number(heic.readBigUInt64BE(at));
+  let at = iloc.start + 14;
+  const items = version < 2 ? heic.readUInt16BE(at) : heic.readUInt32BE(at);
+  at += version < 2 ? 2 : 4;
+  for (let i = 0; i < items; i++) {
+    const itemId = version < 2 ? heic.readUInt16BE(at) : heic.readUInt32BE(at);
+    at += version < 2 ? 2 : 4;
+    const method = version >= 1 ? heic.readUInt16BE(at) & 15 : 0;
+    at += (version >= 1 ? 2 : 0) + 2; // construction method, data reference index
+    const base = read(at, baseSize);
+    at += baseSize;
+    const extents = heic.readUInt16BE(at);
+    at += 2;
+    const parts: Buffer[] = [];
+    for (let e = 0; e < extents; e++) {
+      at += indexSize;
+      const offset = read(at, offsetSize);
+      const length = read(at + offsetSize, lengthSize);
+      at += offsetSize + lengthSize;
+      parts.push(heic.subarray(base + offset, base + offset + length));
+    }
+    if (itemId !== primary) continue;
+    if (method !== 0)
+      throw new Error(`expected the coded image in the file, not construction method ${method}`);
+    return { hvcC: heic.subarray(hvcC.start, hvcC.end), data: Buffer.concat(parts) };
+  }
+  throw new Error(`no iloc entry for the primary item ${primary}`);
+}
+
+/**
+ * A multi-tile grid HEIC laid out as iPhones write theirs, which heif-enc 1.15 cannot: `image` cut
+ * into `columns`×`rows` tiles of `tile`×`tile` pixels (the last column and row padded by repeating
+ * the edge, then cropped away by the grid's output size), each tile coded by heif-enc as its own
+ * hidden hvc1 item, and a 'grid' derived item, the primary one, referencing them in raster order
+ * ('dimg'), its descriptor in idat. Each tile keeps its own hvcC; the tiles share one ispe and pixi.
+ */
+export async function gridHeic(
+  image: Buffer,
+  { tile, args = ["-q", "90"] }: { tile: number; args?: string[] },
+): Promise<Buffer> {
+  const { width, height } = await sharp(image).metadata();
+  if (!width || !height) throw new Error("expected an image with dimensions");
+  const [columns, rows] = [Math.ceil(width / tile), Math.ceil(height / tile)];
+  const padded = await sharp(image)
+    .extend({ right: columns * tile - width, bottom: rows * tile - height, extendWith: "copy" })
+    .png()
+    .toBuffer();
+  const tiles = await Promise.all(
+    Array.from({ length: rows * columns }, async (_, i) => {
+      const region = {
+        left: (i % columns) * tile,
+        top: Math.floor(i / columns) * tile,
+        width: tile,
+        height: tile,
+      };
+      const heic = await heifEnc([await sharp(padded).extract(region).png().toBuffer()], args);
+      return codedImage(heic);
+    }),
+  );
+
+  // Items 1..n are the tiles, item n+1 the grid. Properties (1-based): hvcC of tile k is k, then the
+  // tiles' ispe, the grid's ispe and pixi.
+  const n = tiles.length;
+  const gridId = n + 1;
+  const [tileIspe, gridIspe, pixi] = [n + 1, n + 2, n + 3];
+  const wideIndexes = pixi > 127;
+  const association = (essential: boolean, index: number) =>
+    wideIndexes ? u16((essential ? 0x8000 : 0) | index) : Buffer.from([(essential ? 0x80 : 0) | index]);
+  const ipma = fullBox(
+    "ipma",
+    0,
+    wideIndexes ? 1 : 0,
+    Buffer.concat([
+      u32(n + 1),
+      ...tiles.map((_, k) =>
+        Buffer.concat([
+          u16(k + 1),
+          Buffer.from([3]),
+          association(true, k + 1),
+          association(false, tileIspe),
+          association(true, pixi),
+        ]),
+      ),
+      u16(gridId),
+      Buffer.from([2]),
+      association(false, gridIspe),
+      association(true, pixi),
+    ]),
+  );
+  const ispe = (w: number, h: number) => fullBox("ispe", 0, 0, u32(w, h));
+  const iprp = box(
+    "iprp",
+    Buffer.concat([
+      box(
+        "ipco",
+        Buffer.concat([
+          ...tiles.map((t) => t.hvcC),
+          ispe(tile, tile),
+          ispe(width, height),
+          fullBox("pixi", 0, 0, [3, 8, 8, 8]),
+        ]),
+      ),
+      ipma,
+    ]),
+  );
+  // ImageGrid: version 0, flags 0 (16-bit output size), rows−1, columns−1, output width and height.
+  const descriptor = Buffer.concat([Buffer.from([0, 0, rows - 1, columns - 1]), u16(width, height)]);
+  const infe = (id: number, type: string, hidden: boolean) =>
+    fullBox("infe", 2, hidden ? 1 : 0, Buffer.concat([u16(id, 0), Buffer.from(`${type}\0`, "latin1")]));
+  const iinf = fullBox(
+    "iinf",
+    0,
+    0,
+    Buffer.concat([
+      u16(n + 1),
+      ...tiles.map((_, k) => infe(k + 1, "hvc1", true)),
+      infe(gridId, "grid", false),
+    ]),
+  );
+  const iref = fullBox("iref", 0, 0, box("dimg", u16(gridId, n, ...tiles.map((_, k) => k + 1))));
+  // iloc version 1: 4-byte offsets and lengths, no base offset or extent index. The tiles are in
+  // mdat (construction method 0, file offsets), the grid descriptor in idat (method 1).
+  const ilocFor = (mdatData: number) => {
+    let offset = mdatData;
+    const entries = tiles.map((t, k) => {
+      const entry = Buffer.concat([u16(k + 1, 0, 0, 1), u32(offset, t.data.length)]);
+      offset += t.data.length;
+      return entry;
+    });
+    return fullBox(
+      "iloc",
+      1,
+      0,
+      Buffer.concat([
+        Buffer.from([0x44, 0x00]),
+        u16(n + 1),
+        ...entries,
+        u16(gridId, 1, 0, 1),
+        u32(0, descriptor.length),
+      ]),
+    );
+  };
+  const ftyp = box(
+    "ftyp",
+    Buffer.concat([Buffer.from("heic", "latin1"), u32(0), Buffer.from("mif1heic", "latin1")]),
+  );
+  const metaFor = (mdatData: number) =>
+    fullBox(
+      "meta",
+      0,
+      0,
+      Buffer.concat([
+        fullBox(
+          "hdlr",
+          0,
+          0,
+          Buffer.concat([u32(0), Buffer.from("pict", "latin1"), u32(0, 0, 0), Buffer.from([0])]),
+        ),
+        fullBox("pitm", 0, 0, u16(gridId)),
+        iinf,
+        iref,
+        ilocFor(mdatData),
+        box("idat", descriptor),
+        iprp,
+      ]),
+    );
+  // The iloc's size does not depend on the offsets in it, so one pass with placeholders fixes them.
+  const mdatData = ftyp.length + metaFor(0).length + 8;
+  return Buffer.concat([ftyp, metaFor(mdatData), box("mdat", Buffer.concat(tiles.map((t) => t.data)))]);
+}
