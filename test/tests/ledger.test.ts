@@ -251,6 +251,52 @@ describe("OrderLedger on a real Redis: exact, idempotent accounting", () => {
     expect(await redis.hget(orderKeys(prefix, "dead-claim").meta, "announcedAt")).not.toBeNull();
   });
 
+  it("sends one event when duplicate deliveries of one slice find the order complete at once", async () => {
+    // Prepare: two live invocations of slice 0 (each holds its lease), as a duplicate SNS delivery runs.
+    await init("twins", 1);
+    await ledger.recordDone("twins", 0);
+    await Promise.all([ledger.holdLease("twin-a", 10_000), ledger.holdLease("twin-b", 10_000)]);
+    const published: string[] = [];
+    const sns = { send: async (c: { input: { Message: string } }) => void published.push(c.input.Message) };
+    const announce = (claimant: string) =>
+      announceCompletion(sns as unknown as SNSClient, "arn:aws:sns:us-east-1:0:e", ledger, "twins", claimant);
+
+    // Act
+    const results = await Promise.all([announce("slice:0#twin-a"), announce("slice:0#twin-b")]);
+
+    // Assess
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(published).toHaveLength(1);
+    await Promise.all([ledger.dropLease("twin-a"), ledger.dropLease("twin-b")]);
+  });
+
+  it("takes over at once a claim its slice's dead invocation left; waits out a live one's", async () => {
+    // Prepare: invocation "gone" of slice 2 claimed the event and died (no lease); "busy" is alive.
+    await init("twin-dead", 1);
+    await ledger.recordDone("twin-dead", 0);
+    expect(await ledger.claimAnnouncement("twin-dead", "slice:2#gone")).toBe(true);
+    const sns = { send: async () => ({}) } as unknown as SNSClient;
+    const announce = (order: string, claimant: string) =>
+      announceCompletion(sns, "arn:aws:sns:us-east-1:0:e", ledger, order, claimant);
+    await init("twin-live", 1);
+    await ledger.recordDone("twin-live", 0);
+    await ledger.holdLease("busy", 10_000);
+    expect(await ledger.claimAnnouncement("twin-live", "slice:3#busy")).toBe(true);
+
+    // Act
+    const retry = await announce("twin-dead", "slice:2#retry");
+    const other = await announce("twin-dead", "slice:5#other");
+    const refused = await ledger.claimAnnouncement("twin-live", "slice:3#dup", 300);
+    const deadLetters = await announce("twin-live", "slice:3#dead-letters").catch((e) => e);
+
+    // Assess: the dead twin's claim went to its retry; a live twin's is not taken, even by DeadLetters
+    // (which waits for it, then finds the claim still held and leaves the event to its holder).
+    expect([retry, other, refused]).toEqual([true, false, false]);
+    expect(await redis.hget(orderKeys(prefix, "twin-dead").meta, "announcedAt")).not.toBeNull();
+    expect(deadLetters).toBe(false);
+    await ledger.dropLease("busy");
+  }, 20_000);
+
   it("counts an image's starts until an outcome is recorded", async () => {
     // Prepare
     await init("starts", 2);

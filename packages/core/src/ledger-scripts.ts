@@ -154,8 +154,10 @@ return {counted, completed}
  * after a later change, its update) not yet sent, and no one else holds the claim. The claimant names a unit of work that is retried under
  * the same name (a slice, one coordinator event), so a retry of a claimant that died takes its claim
  * back at once; anyone else waits for the claim to lapse.
+ * A claim held by a dead invocation of the same unit may be named in ARGV[3] (checked by the caller,
+ * which read its lease): it is taken over, but only while it is still that claim.
  * KEYS: meta, announce
- * ARGV: claimant, ttlMs
+ * ARGV: claimant, ttlMs, replaceable holder ('' for none)
  * Returns 1 when claimed, 0 otherwise.
  */
 export const CLAIM_ANNOUNCEMENT = `
@@ -163,7 +165,7 @@ local state = redis.call('HMGET', KEYS[1], 'completedAt', 'announcedAt', 'revisi
 if not state[1] then return 0 end
 if state[2] and tonumber(state[3] or '0') <= tonumber(state[4] or '0') then return 0 end
 local holder = redis.call('GET', KEYS[2])
-if holder and holder ~= ARGV[1] then return 0 end
+if holder and holder ~= ARGV[1] and (ARGV[3] == '' or holder ~= ARGV[3]) then return 0 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 1
 `;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ErrorRecord } from "./contracts.js";
 import { type ErrorPage, type ErrorQuery, failedRecords, queryErrors } from "./error-records.js";
 import { OrderNotFoundError, ThumbsError } from "./errors.js";
@@ -44,6 +45,9 @@ export type { ErrorPage, ErrorQuery };
 
 /** How long a completion-event claim holds when its claimant dies without ending it. */
 const ANNOUNCE_CLAIM_MS = 30_000;
+/** How long a claimant waits for a live twin's claim: longer than a worker lease outlives its invocation. */
+const TWIN_WAIT_MS = 8_000;
+const TWIN_POLL_MS = 250;
 
 /**
  * An order's accounting in Redis: how many images it has, which are done, which failed and why,
@@ -154,9 +158,33 @@ export class OrderLedger extends PlanStore {
    * Claims the publishing of the order's completion event (see CLAIM_ANNOUNCEMENT): true when the order
    * is complete, its event not yet sent, and no other claimant holds it.
    */
-  async claimAnnouncement(orderId: string, claimant: string): Promise<boolean> {
+  async claimAnnouncement(orderId: string, claimant: string, twinWaitMs = TWIN_WAIT_MS): Promise<boolean> {
     const k = this.keys(orderId);
-    return (await this.scripts.claim(k.meta, k.announce, claimant, String(ANNOUNCE_CLAIM_MS))) === 1;
+    // A live twin publishes; wait for it (a lease outlives a dead invocation by its TTL at most), so
+    // that if it died holding the claim, this retry of its unit still takes over and publishes.
+    const until = Date.now() + twinWaitMs;
+    let twin = await this.deadTwinClaim(k.announce, claimant);
+    while (twin === "alive" && Date.now() < until) {
+      await sleep(TWIN_POLL_MS);
+      twin = await this.deadTwinClaim(k.announce, claimant);
+    }
+    if (twin === "alive") return false;
+    return (await this.scripts.claim(k.meta, k.announce, claimant, String(ANNOUNCE_CLAIM_MS), twin)) === 1;
+  }
+
+  /**
+   * A claimant named `unit#invocation` (announceClaimant) shares its unit with a duplicate delivery of
+   * the same slice running at the same time. While the twin that holds the claim is alive (its lease
+   * held), it publishes and this one does not; once its lease has lapsed it died before publishing,
+   * and its claim may be taken over at once. Returns the dead twin's claim, "alive", or "" (no twin).
+   */
+  private async deadTwinClaim(announceKey: string, claimant: string): Promise<string> {
+    const split = claimant.indexOf("#");
+    if (split < 0) return "";
+    const holder = await this.redis.get(announceKey);
+    if (!holder || holder === claimant || !holder.startsWith(claimant.slice(0, split + 1))) return "";
+    const owner = holder.slice(split + 1);
+    return (await this.aliveOwners([owner])).has(owner) ? "alive" : holder;
   }
 
   /** Ends a claim: `sent` records the event as published; `released` lets another claimant publish. */

@@ -123,7 +123,9 @@ export async function settleDeadSlice(
       deps.orderEventsTopicArn,
       deps.ledger,
       slice.orderId,
-      `slice:${slice.sliceIndex}`,
+      // The slice's unit, as its worker invocations name it; "dead-letters" holds no lease, so a claim
+      // left by a worker invocation that died (or by an earlier settling of this message) is taken over.
+      `slice:${slice.sliceIndex}#dead-letters`,
     );
   }
   return report;

@@ -231,7 +231,9 @@ async function announce(deps: WorkerDeps, slice: SliceMessage, order: PlannedOrd
       deps.config.orderEventsTopicArn,
       deps.ledger,
       slice.orderId,
-      `slice:${slice.sliceIndex}`,
+      // The slice is the unit retried under one name; the invocation tells a duplicate delivery
+      // running at the same time from a retry of one that died (ledger.claimAnnouncement).
+      `slice:${slice.sliceIndex}#${deps.owner}`,
     );
   } catch (error) {
     throw new SliceError(`Order ${slice.orderId} is complete but its completion event was not published.`, {
