@@ -8,6 +8,7 @@ import {
 import { RemovalPolicy } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
+import { z } from "zod";
 
 /**
  * Worker memory. Lambda gives a function CPU in proportion to its memory: 1,769 MB is exactly one
@@ -96,59 +97,79 @@ export interface ThumbsConfig {
   tracing: boolean;
 }
 
-type Raw = unknown;
+const DAY_SECONDS = 24 * 3600;
+/** A KMS key ARN (not an alias): `arn:<partition>:kms:<region>:<account>:key/<key id>`. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
+const RETENTIONS = Object.values(RetentionDays).filter((v): v is number => typeof v === "number");
 
-function str(node: Node, key: string): string | undefined {
-  const value: Raw = node.tryGetContext(key);
-  if (value === undefined || value === null || value === "") return undefined;
-  if (typeof value !== "string" && typeof value !== "number") {
-    throw new Error(`Context "${key}" must be a string, got ${JSON.stringify(value)}.`);
+// Context comes from cdk.json (numbers, booleans) or `-c key=value` (strings): each schema takes both.
+const text = z.union([z.string(), z.number()]).transform(String).describe("a string");
+const integer = (min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).describe(`an integer from ${min} to ${max}`);
+const flag = z
+  .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")])
+  .describe("true or false");
+const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
+  z.enum(values).describe(`one of ${values.join(", ")}`);
+
+/** Every context key the app reads, with what it accepts (the description is the error's "must be"). */
+const CONTEXT = {
+  originalsBucketName: text,
+  originalsKmsKeyArn: z
+    .string()
+    .regex(KMS_KEY_ARN)
+    .describe("the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)"),
+  thumbnailPrefix: text,
+  eventBusName: text,
+  eventSource: text,
+  workerMemoryMb: integer(128, 10_240),
+  workerTimeoutSeconds: integer(1, 900),
+  workerReservedConcurrency: z
+    .union([z.literal(NO_RESERVED_CONCURRENCY), z.coerce.number().int().min(1).max(10_000)])
+    .describe(`an integer from 1 to 10000, or "${NO_RESERVED_CONCURRENCY}" for no cap`),
+  workerConcurrency: integer(1, 64),
+  redisNodeType: text,
+  redisMultiAz: flag,
+  redisKeyPrefix: text,
+  recordTtlSeconds: integer(60, 90 * DAY_SECONDS),
+  redisSnapshotRetentionDays: integer(0, 35),
+  objectExpirationDays: integer(0, 3650),
+  thumbnailSizes: text,
+  thumbnailFormat: oneOf(["jpeg", "webp"]),
+  thumbnailQuality: integer(1, 100),
+  failureThresholdPercent: integer(0, 100),
+  logRetentionDays: z.coerce
+    .number()
+    .refine((days) => RETENTIONS.includes(days))
+    .describe(`a CloudWatch Logs retention (${RETENTIONS.join(", ")})`),
+  alarmEmail: text,
+  removalPolicy: oneOf(["retain", "destroy"]),
+  tracing: flag,
+};
+
+type Context = { [K in keyof typeof CONTEXT]?: z.output<(typeof CONTEXT)[K]> };
+
+/**
+ * Reads every context key the app knows; unset (or empty) keys are left out. All bad values are
+ * reported at once, each naming its key, what it must be and what it was.
+ */
+function readContext(node: Node): Context {
+  const problems: string[] = [];
+  const context: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(CONTEXT)) {
+    const raw: unknown = node.tryGetContext(key);
+    if (raw === undefined || raw === null || raw === "") continue;
+    const parsed = (schema as z.ZodType).safeParse(raw);
+    if (parsed.success) context[key] = parsed.data;
+    else problems.push(`Context "${key}" must be ${schema.description}, got ${JSON.stringify(raw)}.`);
   }
-  return String(value);
-}
-
-function int(node: Node, key: string, min: number, max: number): number | undefined {
-  const text = str(node, key);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`Context "${key}" must be an integer from ${min} to ${max}, got "${text}".`);
-  }
-  return value;
-}
-
-function bool(node: Node, key: string): boolean | undefined {
-  const value: Raw = node.tryGetContext(key);
-  if (value === undefined || value === null || value === "") return undefined;
-  if (value === true || value === "true") return true;
-  if (value === false || value === "false") return false;
-  throw new Error(`Context "${key}" must be true or false, got ${JSON.stringify(value)}.`);
-}
-
-function oneOf<T extends string>(node: Node, key: string, allowed: readonly T[]): T | undefined {
-  const text = str(node, key);
-  if (text === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(text)) {
-    throw new Error(`Context "${key}" must be one of ${allowed.join(", ")}, got "${text}".`);
-  }
-  return text as T;
-}
-
-function retention(node: Node, key: string): RetentionDays | undefined {
-  const days = int(node, key, 1, 3653);
-  if (days === undefined) return undefined;
-  const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === "number");
-  if (!allowed.includes(days)) {
-    throw new Error(
-      `Context "${key}" must be a CloudWatch Logs retention (${allowed.join(", ")}), got ${days}.`,
-    );
-  }
-  return days as RetentionDays;
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return context as Context;
 }
 
 /** workerTimeoutSeconds, refused below the hand-back floor: such a worker would hand back more than it does. */
-function workerTimeoutSeconds(node: Node): number {
-  const seconds = int(node, "workerTimeoutSeconds", 1, 900) ?? DEFAULT_WORKER_TIMEOUT_SECONDS;
+function workerTimeoutSeconds(context: Context): number {
+  const seconds = context.workerTimeoutSeconds ?? DEFAULT_WORKER_TIMEOUT_SECONDS;
   const min = minWorkerTimeoutSeconds();
   if (seconds < min) {
     const margin = defaultHandbackMarginSeconds(IMAGE_TIMEOUT_SECONDS);
@@ -162,85 +183,47 @@ function workerTimeoutSeconds(node: Node): number {
   return seconds;
 }
 
-/** workerReservedConcurrency: 1 to 10,000 workers, "none" for no cap, unset for the default. */
-function workerReservedConcurrency(node: Node): number | undefined {
-  const key = "workerReservedConcurrency";
-  const text = str(node, key);
-  if (text === undefined) return DEFAULT_WORKER_RESERVED_CONCURRENCY;
-  if (text === NO_RESERVED_CONCURRENCY) return undefined;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > 10_000) {
+/** originalsKmsKeyArn: only for an existing originals bucket (the one this stack creates uses S3 keys). */
+function originalsKmsKeyArn(context: Context): string | undefined {
+  if (context.originalsKmsKeyArn !== undefined && context.originalsBucketName === undefined) {
     throw new Error(
-      `Context "${key}" must be an integer from 1 to 10000, or "${NO_RESERVED_CONCURRENCY}" for no cap, got "${text}".`,
-    );
-  }
-  return value;
-}
-
-/** A KMS key ARN (not an alias): `arn:<partition>:kms:<region>:<account>:key/<key id>`. */
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
-
-/** originalsKmsKeyArn: the key ARN of an imported originals bucket's SSE-KMS key. */
-function originalsKmsKeyArn(node: Node): string | undefined {
-  const key = "originalsKmsKeyArn";
-  const arn = str(node, key);
-  if (arn === undefined) return undefined;
-  if (!KMS_KEY_ARN.test(arn)) {
-    throw new Error(
-      `Context "${key}" must be the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<key id>; ` +
-        `not an alias), got "${arn}".`,
-    );
-  }
-  if (str(node, "originalsBucketName") === undefined) {
-    throw new Error(
-      `Context "${key}" is the key of an existing originals bucket: set "originalsBucketName" too ` +
+      'Context "originalsKmsKeyArn" is the key of an existing originals bucket: set "originalsBucketName" too ' +
         "(the bucket this stack creates uses S3-managed keys).",
     );
   }
-  return arn;
-}
-
-const DAY_SECONDS = 24 * 3600;
-
-function recordTtlSeconds(node: Node): number {
-  return int(node, "recordTtlSeconds", 60, 90 * DAY_SECONDS) ?? DEFAULT_RECORD_TTL_SECONDS;
+  return context.originalsKmsKeyArn;
 }
 
 /** Reads and validates the app's context once; a bad value fails synth naming the key. */
 export function readConfig(node: Node): ThumbsConfig {
+  const c = readContext(node);
+  const recordTtlSeconds = c.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS;
+  const reserved = c.workerReservedConcurrency ?? DEFAULT_WORKER_RESERVED_CONCURRENCY;
   return {
-    originalsBucketName: str(node, "originalsBucketName"),
-    originalsKmsKeyArn: originalsKmsKeyArn(node),
-    thumbnailPrefix: str(node, "thumbnailPrefix") ?? "",
-    eventBusName: str(node, "eventBusName"),
-    eventSource: str(node, "eventSource") ?? DEFAULT_EVENT_SOURCE,
+    originalsBucketName: c.originalsBucketName,
+    originalsKmsKeyArn: originalsKmsKeyArn(c),
+    thumbnailPrefix: c.thumbnailPrefix ?? "",
+    eventBusName: c.eventBusName,
+    eventSource: c.eventSource ?? DEFAULT_EVENT_SOURCE,
     worker: {
-      memoryMb: int(node, "workerMemoryMb", 128, 10_240) ?? DEFAULT_WORKER_MEMORY_MB,
-      timeoutSeconds: workerTimeoutSeconds(node),
-      reservedConcurrency: workerReservedConcurrency(node),
-      concurrency: int(node, "workerConcurrency", 1, 64),
+      memoryMb: c.workerMemoryMb ?? DEFAULT_WORKER_MEMORY_MB,
+      timeoutSeconds: workerTimeoutSeconds(c),
+      reservedConcurrency: reserved === NO_RESERVED_CONCURRENCY ? undefined : reserved,
+      concurrency: c.workerConcurrency,
     },
     redis: {
-      nodeType: str(node, "redisNodeType") ?? "cache.t4g.micro",
-      multiAz: bool(node, "redisMultiAz") ?? false,
-      keyPrefix: str(node, "redisKeyPrefix") ?? DEFAULT_KEY_PREFIX,
-      recordTtlSeconds: recordTtlSeconds(node),
-      snapshotRetentionDays: int(node, "redisSnapshotRetentionDays", 0, 35) ?? 1,
+      nodeType: c.redisNodeType ?? "cache.t4g.micro",
+      multiAz: c.redisMultiAz ?? false,
+      keyPrefix: c.redisKeyPrefix ?? DEFAULT_KEY_PREFIX,
+      recordTtlSeconds,
+      snapshotRetentionDays: c.redisSnapshotRetentionDays ?? 1,
     },
-    objectExpirationDays:
-      int(node, "objectExpirationDays", 0, 3650) ?? Math.ceil(recordTtlSeconds(node) / DAY_SECONDS),
-    output: {
-      sizes: str(node, "thumbnailSizes"),
-      format: oneOf(node, "thumbnailFormat", ["jpeg", "webp"] as const),
-      quality: int(node, "thumbnailQuality", 1, 100),
-    },
-    failureThresholdPercent: int(node, "failureThresholdPercent", 0, 100),
-    logRetention: retention(node, "logRetentionDays") ?? RetentionDays.ONE_MONTH,
-    alarmEmail: str(node, "alarmEmail"),
-    removalPolicy:
-      oneOf(node, "removalPolicy", ["retain", "destroy"] as const) === "destroy"
-        ? RemovalPolicy.DESTROY
-        : RemovalPolicy.RETAIN,
-    tracing: bool(node, "tracing") ?? false,
+    objectExpirationDays: c.objectExpirationDays ?? Math.ceil(recordTtlSeconds / DAY_SECONDS),
+    output: { sizes: c.thumbnailSizes, format: c.thumbnailFormat, quality: c.thumbnailQuality },
+    failureThresholdPercent: c.failureThresholdPercent,
+    logRetention: (c.logRetentionDays as RetentionDays | undefined) ?? RetentionDays.ONE_MONTH,
+    alarmEmail: c.alarmEmail,
+    removalPolicy: c.removalPolicy === "destroy" ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    tracing: c.tracing ?? false,
   };
 }

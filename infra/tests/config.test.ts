@@ -77,6 +77,22 @@ describe("readConfig", () => {
   });
 });
 
+describe("context validation", () => {
+  it("reports every bad key at once, each with what it must be and what it was", () => {
+    // Act
+    const read = () => configWith({ workerMemoryMb: "lots", thumbnailQuality: 0, tracing: "on" });
+
+    // Assess
+    expect(read).toThrow(
+      [
+        'Context "workerMemoryMb" must be an integer from 128 to 10240, got "lots".',
+        'Context "thumbnailQuality" must be an integer from 1 to 100, got 0.',
+        'Context "tracing" must be true or false, got "on".',
+      ].join("\n"),
+    );
+  });
+});
+
 describe("worker reserved concurrency", () => {
   const workerProps = (context: Record<string, unknown>) => {
     const { template } = synth(context);
