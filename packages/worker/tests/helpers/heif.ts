@@ -144,36 +144,66 @@ export function editProperties(heic: Buffer, edit: { replace?: [string, Buffer];
   return Buffer.concat([heic.subarray(0, meta.start), newMeta, heic.subarray(meta.end)]);
 }
 
+/** Where one number sits in an iloc box: its offset in the buffer and its size in bytes (0, 4 or 8). */
+interface IlocField {
+  at: number;
+  size: number;
+}
+
+interface IlocItem {
+  itemId: number;
+  /** 0: offsets into the file; 1: into idat (which does not move with the file). */
+  method: number;
+  base: IlocField;
+  extents: Array<{ offset: IlocField; length: IlocField }>;
+}
+
+const readField = (b: Buffer, f: IlocField): number =>
+  f.size === 0 ? 0 : f.size === 4 ? b.readUInt32BE(f.at) : Number(b.readBigUInt64BE(f.at));
+const writeField = (b: Buffer, f: IlocField, value: number): void =>
+  void (f.size === 4 ? b.writeUInt32BE(value, f.at) : b.writeBigUInt64BE(BigInt(value), f.at));
+
+/** The entries of an iloc box (versions 0-2), as positions, so a caller can read or rewrite them. */
+function ilocItems(b: Buffer, iloc: Box): IlocItem[] {
+  const version = b[iloc.start + 8]!;
+  const [offsetSize, lengthSize, baseSize] = [
+    b[iloc.start + 12]! >> 4,
+    b[iloc.start + 12]! & 15,
+    b[iloc.start + 13]! >> 4,
+  ];
+  const indexSize = version >= 1 ? b[iloc.start + 13]! & 15 : 0;
+  const idSize = version < 2 ? 2 : 4;
+  const readId = (at: number) => (idSize === 2 ? b.readUInt16BE(at) : b.readUInt32BE(at));
+  let at = iloc.start + 14;
+  const count = readId(at);
+  at += idSize;
+  const items: IlocItem[] = [];
+  for (let i = 0; i < count; i++) {
+    const itemId = readId(at);
+    at += idSize;
+    const method = version >= 1 ? b.readUInt16BE(at) & 15 : 0;
+    at += (version >= 1 ? 2 : 0) + 2; // construction method, data reference index
+    const base = { at, size: baseSize };
+    at += baseSize;
+    const extentCount = b.readUInt16BE(at);
+    at += 2;
+    const extents: IlocItem["extents"] = [];
+    for (let e = 0; e < extentCount; e++) {
+      at += indexSize;
+      extents.push({ offset: { at, size: offsetSize }, length: { at: at + offsetSize, size: lengthSize } });
+      at += offsetSize + lengthSize;
+    }
+    items.push({ itemId, method, base, extents });
+  }
+  return items;
+}
+
 /** Adds `delta` to the file offset of every item stored in the file (not in idat) in the iloc box. */
 function shiftItemLocations(meta: Buffer, delta: number): void {
   const iloc = child(meta, { type: "meta", start: 0, end: meta.length }, "iloc", 12);
-  const version = meta[iloc.start + 8]!;
-  const [offsetSize, lengthSize, baseSize] = [
-    meta[iloc.start + 12]! >> 4,
-    meta[iloc.start + 12]! & 15,
-    meta[iloc.start + 13]! >> 4,
-  ];
-  const indexSize = version >= 1 ? meta[iloc.start + 13]! & 15 : 0;
-  const read = (at: number, n: number) =>
-    n === 0 ? 0 : n === 4 ? meta.readUInt32BE(at) : Number(meta.readBigUInt64BE(at));
-  const write = (at: number, n: number, v: number) =>
-    n === 4 ? meta.writeUInt32BE(v, at) : meta.writeBigUInt64BE(BigInt(v), at);
-  let at = iloc.start + 14;
-  const items = meta.readUInt16BE(at);
-  at += 2;
-  for (let i = 0; i < items; i++) {
-    // Item ID, construction method (0: offsets into the file; 1: into idat, which does not move).
-    const inFile = version === 0 || (meta.readUInt16BE(at + 2) & 15) === 0;
-    at += 2 + (version >= 1 ? 2 : 0) + 2; // item ID, construction method, data reference index
-    if (baseSize && inFile) write(at, baseSize, read(at, baseSize) + delta);
-    at += baseSize;
-    const extents = meta.readUInt16BE(at);
-    at += 2;
-    for (let e = 0; e < extents; e++) {
-      at += indexSize;
-      if (!baseSize && inFile) write(at, offsetSize, read(at, offsetSize) + delta);
-      at += offsetSize + lengthSize;
-    }
+  for (const item of ilocItems(meta, iloc).filter((i) => i.method === 0)) {
+    const fields = item.base.size ? [item.base] : item.extents.map((e) => e.offset);
+    for (const field of fields) writeField(meta, field, readField(meta, field) + delta);
   }
 }
 
@@ -221,42 +251,16 @@ function codedImage(heic: Buffer): { hvcC: Buffer; data: Buffer } {
   const primary = heic.readUInt16BE(child(heic, meta, "pitm", 12).start + 12);
   const iprp = child(heic, meta, "iprp", 12);
   const hvcC = child(heic, child(heic, iprp, "ipco"), "hvcC");
-  const iloc = child(heic, meta, "iloc", 12);
-  const version = heic[iloc.start + 8]!;
-  const [offsetSize, lengthSize, baseSize] = [
-    heic[iloc.start + 12]! >> 4,
-    heic[iloc.start + 12]! & 15,
-    heic[iloc.start + 13]! >> 4,
-  ];
-  const indexSize = version >= 1 ? heic[iloc.start + 13]! & 15 : 0;
-  const read = (at: number, n: number) =>
-    n === 0 ? 0 : n === 4 ? heic.readUInt32BE(at) : Number(heic.readBigUInt64BE(at));
-  let at = iloc.start + 14;
-  const items = version < 2 ? heic.readUInt16BE(at) : heic.readUInt32BE(at);
-  at += version < 2 ? 2 : 4;
-  for (let i = 0; i < items; i++) {
-    const itemId = version < 2 ? heic.readUInt16BE(at) : heic.readUInt32BE(at);
-    at += version < 2 ? 2 : 4;
-    const method = version >= 1 ? heic.readUInt16BE(at) & 15 : 0;
-    at += (version >= 1 ? 2 : 0) + 2; // construction method, data reference index
-    const base = read(at, baseSize);
-    at += baseSize;
-    const extents = heic.readUInt16BE(at);
-    at += 2;
-    const parts: Buffer[] = [];
-    for (let e = 0; e < extents; e++) {
-      at += indexSize;
-      const offset = read(at, offsetSize);
-      const length = read(at + offsetSize, lengthSize);
-      at += offsetSize + lengthSize;
-      parts.push(heic.subarray(base + offset, base + offset + length));
-    }
-    if (itemId !== primary) continue;
-    if (method !== 0)
-      throw new Error(`expected the coded image in the file, not construction method ${method}`);
-    return { hvcC: heic.subarray(hvcC.start, hvcC.end), data: Buffer.concat(parts) };
-  }
-  throw new Error(`no iloc entry for the primary item ${primary}`);
+  const item = ilocItems(heic, child(heic, meta, "iloc", 12)).find((i) => i.itemId === primary);
+  if (!item) throw new Error(`no iloc entry for the primary item ${primary}`);
+  if (item.method !== 0)
+    throw new Error(`expected the coded image in the file, not construction method ${item.method}`);
+  const base = readField(heic, item.base);
+  const parts = item.extents.map(({ offset, length }) => {
+    const start = base + readField(heic, offset);
+    return heic.subarray(start, start + readField(heic, length));
+  });
+  return { hvcC: heic.subarray(hvcC.start, hvcC.end), data: Buffer.concat(parts) };
 }
 
 /**
