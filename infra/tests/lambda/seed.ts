@@ -1,4 +1,5 @@
 import { Agent, request } from "node:http";
+import pLimit from "p-limit";
 
 /**
  * Puts many one-byte objects into the emulator's bucket over plain HTTP, without the SDK: a 100,000
@@ -37,13 +38,9 @@ export async function seedObjects(
       req.on("error", reject);
       req.end("x");
     });
-  let next = 0;
+  const limit = pLimit(sockets);
   try {
-    await Promise.all(
-      Array.from({ length: sockets }, async () => {
-        while (next < keys.length) await put(keys[next++]!);
-      }),
-    );
+    await Promise.all(keys.map((key) => limit(() => put(key))));
   } finally {
     agent.destroy();
   }

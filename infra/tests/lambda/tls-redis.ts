@@ -2,7 +2,6 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import getPort from "get-port";
 import { Redis } from "ioredis";
 
@@ -108,36 +107,19 @@ export async function startTlsRedis(): Promise<TlsRedis> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  // Ready when a TLS client with the password gets an answer.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const client = new Redis({
-      host: "localhost",
-      port,
-      password,
-      tls: { ca: [readFileSync(file("ca.crt"), "utf8")] },
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      await client.ping();
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error("redis-server did not start with TLS (is it built with TLS support?)", {
-          cause: error,
-        });
-      }
-      await sleep(100);
-    } finally {
-      client.disconnect();
-    }
-  }
   const connect = () =>
     new Redis({ host: "localhost", port, password, tls: { ca: [readFileSync(file("ca.crt"), "utf8")] } });
+  // Ready when a TLS client with the password gets an answer: ioredis keeps reconnecting until the
+  // server listens, and gives up after its retries per request.
+  const probe = connect();
+  probe.on("error", () => {});
+  try {
+    await probe.ping();
+  } catch (error) {
+    await stop();
+    throw new Error("redis-server did not start with TLS (is it built with TLS support?)", { cause: error });
+  } finally {
+    probe.disconnect();
+  }
   return { host: "localhost", port, password, caFile: file("ca.crt"), connect, stop };
 }
