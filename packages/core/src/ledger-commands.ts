@@ -28,7 +28,7 @@ export function ledgerScripts(redis: Redis) {
   return {
     init: bind<[number, string]>("thumbsInitOrder"),
     stage: bind<number>("thumbsStageKeys"),
-    claim: bind<number>("thumbsClaimAnnouncement"),
+    claim: bind<number | string>("thumbsClaimAnnouncement"),
     endClaim: bind<number>("thumbsEndAnnouncement"),
     record: bind<[number, number]>("thumbsRecordOutcome"),
     dismiss: bind<number>("thumbsDismissError"),

@@ -158,14 +158,14 @@ return {counted, completed}
  * which read its lease): it is taken over, but only while it is still that claim.
  * KEYS: meta, announce
  * ARGV: claimant, ttlMs, replaceable holder ('' for none)
- * Returns 1 when claimed, 0 otherwise.
+ * Returns 1 when claimed; 0 when there is nothing to announce; the holder's name when another holds it.
  */
 export const CLAIM_ANNOUNCEMENT = `
 local state = redis.call('HMGET', KEYS[1], 'completedAt', 'announcedAt', 'revision', 'announcedRevision')
 if not state[1] then return 0 end
 if state[2] and tonumber(state[3] or '0') <= tonumber(state[4] or '0') then return 0 end
 local holder = redis.call('GET', KEYS[2])
-if holder and holder ~= ARGV[1] and (ARGV[3] == '' or holder ~= ARGV[3]) then return 0 end
+if holder and holder ~= ARGV[1] and (ARGV[3] == '' or holder ~= ARGV[3]) then return holder end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 1
 `;

@@ -160,31 +160,35 @@ export class OrderLedger extends PlanStore {
    */
   async claimAnnouncement(orderId: string, claimant: string, twinWaitMs = TWIN_WAIT_MS): Promise<boolean> {
     const k = this.keys(orderId);
-    // A live twin publishes; wait for it (a lease outlives a dead invocation by its TTL at most), so
-    // that if it died holding the claim, this retry of its unit still takes over and publishes.
+    const claim = (replaceable = "") =>
+      this.scripts.claim(k.meta, k.announce, claimant, String(ANNOUNCE_CLAIM_MS), replaceable);
     const until = Date.now() + twinWaitMs;
-    let twin = await this.deadTwinClaim(k.announce, claimant);
-    while (twin === "alive" && Date.now() < until) {
+    let result = await claim();
+    // Held by someone else: only a twin (another invocation of this claimant's unit) is looked at.
+    while (typeof result === "string") {
+      const twin = await this.twinState(result, claimant);
+      if (twin === "other") return false;
+      if (twin === "dead") return (await claim(result)) === 1;
+      // A live twin publishes; wait for it (a lease outlives a dead invocation by its TTL at most), so
+      // that if it died holding the claim, this retry of its unit still takes over and publishes.
+      if (Date.now() >= until) return false;
       await sleep(TWIN_POLL_MS);
-      twin = await this.deadTwinClaim(k.announce, claimant);
+      result = await claim();
     }
-    if (twin === "alive") return false;
-    return (await this.scripts.claim(k.meta, k.announce, claimant, String(ANNOUNCE_CLAIM_MS), twin)) === 1;
+    return result === 1;
   }
 
   /**
-   * A claimant named `unit#invocation` (announceClaimant) shares its unit with a duplicate delivery of
-   * the same slice running at the same time. While the twin that holds the claim is alive (its lease
-   * held), it publishes and this one does not; once its lease has lapsed it died before publishing,
-   * and its claim may be taken over at once. Returns the dead twin's claim, "alive", or "" (no twin).
+   * A claimant named `unit#invocation` shares its unit with a duplicate delivery of the same slice
+   * running at the same time. While the twin that holds the claim is alive (its lease held), it
+   * publishes and this one does not; once its lease has lapsed it died before publishing, and its
+   * claim may be taken over at once.
    */
-  private async deadTwinClaim(announceKey: string, claimant: string): Promise<string> {
+  private async twinState(holder: string, claimant: string): Promise<"alive" | "dead" | "other"> {
     const split = claimant.indexOf("#");
-    if (split < 0) return "";
-    const holder = await this.redis.get(announceKey);
-    if (!holder || holder === claimant || !holder.startsWith(claimant.slice(0, split + 1))) return "";
+    if (split < 0 || !holder.startsWith(claimant.slice(0, split + 1))) return "other";
     const owner = holder.slice(split + 1);
-    return (await this.aliveOwners([owner])).has(owner) ? "alive" : holder;
+    return (await this.aliveOwners([owner])).has(owner) ? "alive" : "dead";
   }
 
   /** Ends a claim: `sent` records the event as published; `released` lets another claimant publish. */
