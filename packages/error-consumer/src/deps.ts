@@ -1,12 +1,13 @@
-import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { OrderLedger } from "@thumbs/core";
+import type { S3Objects } from "@thumbs/worker";
 import type { ApiConfig } from "./config.js";
 
 /** What the admin API core works with; both adapters build it once and pass it in. */
 export interface AdminDeps {
   ledger: OrderLedger;
-  s3: S3Client;
+  /** Originals and thumbnails on demand as the worker reads and writes them; `.client` for the rest. */
+  s3: S3Objects;
   sns: SNSClient;
   config: Pick<
     ApiConfig,

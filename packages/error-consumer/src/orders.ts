@@ -77,7 +77,7 @@ export async function orderImages(deps: AdminDeps, orderId: string, query: unkno
     throw new HttpError(400, `Bad size "${size}": expected one of ${sizes.join(", ")}.`);
   }
   const prefix = `${deps.config.thumbnailPrefix}${orderId}/${size}/`;
-  const page = await deps.s3.send(
+  const page = await deps.s3.client.send(
     new ListObjectsV2Command({
       Bucket: deps.config.thumbnailBucket,
       Prefix: prefix,

@@ -24,7 +24,7 @@ type Stored = { body: Uint8Array; contentType: string; etag: string | undefined 
 
 async function readStored(deps: AdminDeps, key: string, signal?: AbortSignal): Promise<Stored | null> {
   try {
-    const object = await deps.s3.send(
+    const object = await deps.s3.client.send(
       new GetObjectCommand({ Bucket: deps.config.thumbnailBucket, Key: key }),
       {
         abortSignal: signal,
@@ -68,7 +68,7 @@ export async function presignThumbnails(
   const seconds = deps.config.thumbnailUrlSeconds ?? DEFAULT_THUMBNAIL_URL_SECONDS;
   if (seconds <= 0) return null;
   const signingDate = new Date();
-  const urls = await presignGetUrls(deps.s3, deps.config.thumbnailBucket, keys, {
+  const urls = await presignGetUrls(deps.s3.client, deps.config.thumbnailBucket, keys, {
     expiresIn: seconds,
     signingDate,
   });

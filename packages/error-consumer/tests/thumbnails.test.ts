@@ -22,12 +22,11 @@ const notFound = Object.assign(new Error("NoSuchKey"), {
 
 /** An S3 whose stored-thumbnail read says "no such key" and whose original read never answers. */
 const stallingS3 = {
-  send: (command: { input: { Bucket: string } }, options?: { abortSignal?: AbortSignal }) =>
-    command.input.Bucket === "thumbs"
-      ? Promise.reject(notFound)
-      : new Promise((_, reject) => {
-          options?.abortSignal?.addEventListener("abort", () => reject(options.abortSignal!.reason));
-        }),
+  client: { send: () => Promise.reject(notFound) },
+  get: (_bucket: string, _key: string, signal?: AbortSignal) =>
+    new Promise((_, reject) => {
+      signal?.addEventListener("abort", () => reject(signal.reason));
+    }),
 };
 
 const deps = (config: Partial<AdminDeps["config"]>): AdminDeps => ({

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createAdminApi, createHttpServer } from "@thumbs/error-consumer";
+import { S3Objects } from "@thumbs/worker";
 import type { LocalStack } from "./stack.js";
 
 export interface AdminServer {
@@ -23,9 +24,11 @@ export async function startAdminServer(
 ): Promise<AdminServer> {
   const token = options.token === false ? "" : (options.token ?? randomBytes(18).toString("base64url"));
   const { s3, sns } = stack.emulator.clients;
+  // On-demand thumbnails read and write as the worker does; the emulator's client stays the stack's.
+  const objects = new S3Objects(s3, { connections: 8 });
   const api = createAdminApi({
     ledger: stack.ledger,
-    s3,
+    s3: objects,
     sns,
     config: {
       apiToken: token || undefined,
@@ -46,6 +49,9 @@ export async function startAdminServer(
     url,
     token,
     dashboardUrl: `${url}/dashboard/#token=${token}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise((resolve) => server.close(() => resolve(undefined)));
+      await objects.close();
+    },
   };
 }

@@ -38,12 +38,21 @@ let stopping = false;
 const { crashOn } = local;
 if (crashOn) {
   const crash = () => process.kill(process.pid, "SIGKILL");
-  subscribe("http.client.request.start", (message) => {
-    const { request } = message as { request: ClientRequest };
+  const onRequest = (request: { method?: string; path: string }) => {
     if (!decodedPath(request.path).includes(crashOn)) return;
     if (request.method === "GET") setTimeout(crash, 100);
     else if (request.method === "PUT") crash();
-  });
+  };
+  // The worker's image GETs and PUTs go through undici; the SDK's other requests through node:http.
+  subscribe("undici:request:create", (message) => onRequest((message as { request: UndiciRequest }).request));
+  subscribe("http.client.request.start", (message) =>
+    onRequest((message as { request: ClientRequest }).request),
+  );
+}
+
+interface UndiciRequest {
+  method: string;
+  path: string;
 }
 
 function decodedPath(path: string): string {

@@ -42,3 +42,47 @@ export function decodeTimedOut(what: string, seconds: number): ImageFailure {
       "(IMAGE_TIMEOUT_SECONDS): upload a smaller image, or raise IMAGE_TIMEOUT_SECONDS.",
   );
 }
+
+/**
+ * A GET or PUT of the worker's own S3 requests (s3-objects.ts) that S3 answered with an error, or that
+ * never got an answer. Shaped like the SDK's service exceptions (`name` is S3's error code,
+ * `$metadata.httpStatusCode` the status), so the SDK's retry classifiers and `classifyS3Error` read it
+ * as they read the SDK's own; a failure without a response is marked retryable, as the SDK treats it.
+ */
+export class S3RequestError extends ThumbsError {
+  readonly $metadata: { httpStatusCode?: number };
+  readonly $retryable?: object;
+  readonly code?: string;
+
+  constructor(
+    method: string,
+    answer: { status?: number; code?: string; message?: string },
+    options?: { cause?: unknown },
+  ) {
+    const { status, code, message } = answer;
+    const what = status === undefined ? "got no response" : `answered ${status}`;
+    super(`S3 ${method} ${what}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`, options);
+    this.name = status === undefined ? "S3NetworkError" : (code ?? `Http${status}`);
+    this.$metadata = status === undefined ? {} : { httpStatusCode: status };
+    if (status === undefined) this.$retryable = {};
+    if (code !== undefined) this.code = code;
+  }
+
+  /** No response: the connection failed, timed out or was cut. */
+  static network(method: string, cause: unknown): S3RequestError {
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    return new S3RequestError(
+      method,
+      { ...(typeof code === "string" ? { code } : {}), message: (cause as Error | undefined)?.message },
+      { cause },
+    );
+  }
+}
+
+/** The worker's S3 requests cannot serve this bucket (its configuration, not an image's fault). */
+export class S3ObjectsError extends ThumbsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "S3ObjectsError";
+  }
+}

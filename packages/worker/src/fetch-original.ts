@@ -1,12 +1,8 @@
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import { classifyS3Error, ImageFailure } from "@thumbs/core";
 import type { InputBuffers } from "./input-buffers.js";
+import type { ObjectBody, S3Objects } from "./s3-objects.js";
 
-type Body = AsyncIterable<Uint8Array> & {
-  destroy?: (error?: unknown) => void;
-  on?: (event: string, listener: (...args: never[]) => void) => unknown;
-  off?: (event: string, listener: (...args: never[]) => void) => unknown;
-};
+type Body = ObjectBody["body"];
 
 /**
  * Downloads one original into memory, refusing anything over `maxBytes` before reading its body.
@@ -16,33 +12,32 @@ type Body = AsyncIterable<Uint8Array> & {
  * and that buffer comes from `buffers` when given: the caller gives it back once the image is done.
  */
 export async function fetchOriginal(
-  s3: S3Client,
+  s3: S3Objects,
   bucket: string,
   key: string,
   maxBytes: number,
   signal?: AbortSignal,
   buffers?: InputBuffers,
 ): Promise<Buffer> {
-  let response: GetObjectCommandOutput;
+  let response: ObjectBody;
   try {
-    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    response = await s3.get(bucket, key, signal);
   } catch (error) {
     throw classifyS3Error(error, "read");
   }
-  const body = response.Body as Body | undefined;
-  if (response.ContentLength !== undefined && response.ContentLength > maxBytes) {
-    body?.destroy?.();
-    throw tooLarge(response.ContentLength, maxBytes);
+  const { body, contentLength } = response;
+  if (contentLength !== undefined && contentLength > maxBytes) {
+    body.destroy();
+    throw tooLarge(contentLength, maxBytes);
   }
-  if (!body) return Buffer.alloc(0);
   // The request's abort signal may no longer reach a body that is already streaming: a stalled body
   // must end at the image's deadline too.
-  const abort = () => body.destroy?.(signal?.reason);
+  const abort = () => body.destroy(signal?.reason);
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    return await readBody(body, response.ContentLength, maxBytes, buffers);
+    return await readBody(body, contentLength, maxBytes, buffers);
   } catch (error) {
-    body.destroy?.();
+    body.destroy();
     throw error instanceof ImageFailure ? error : classifyS3Error(error, "read");
   } finally {
     signal?.removeEventListener("abort", abort);
@@ -73,7 +68,7 @@ async function readBody(
   }
   const out = buffers?.take(declared) ?? Buffer.allocUnsafe(declared);
   try {
-    const at = await (body.on ? copyEvents(body, out) : copyIterated(body, out));
+    const at = await copyEvents(body, out);
     if (at !== declared) {
       throw new ImageFailure(
         "Transient",
@@ -94,15 +89,14 @@ const tooLong = (declared: number) =>
   );
 
 /**
- * The body's chunks copied into `out` from its "data" events, which a Node stream (the SDK's body
- * is the HTTP response itself) emits as the socket delivers them: without the async iterator's promise
- * per chunk. Settles with the byte count at the end, or fails on an error or a close before the end.
+ * The body's chunks copied into `out` from its "data" events, which the response stream emits as the
+ * socket delivers them: without the async iterator's promise per chunk. Settles with the byte count at the end, or fails on an error or a close before the end.
  */
 function copyEvents(body: Body, out: Buffer): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let at = 0;
     let settled = false;
-    const onData = (chunk: Uint8Array) => {
+    const onData = (chunk: Buffer) => {
       if (at + chunk.byteLength > out.length) return finish(tooLong(out.length));
       out.set(chunk, at);
       at += chunk.byteLength;
@@ -114,27 +108,17 @@ function copyEvents(body: Body, out: Buffer): Promise<number> {
     const finish = (error?: unknown) => {
       if (settled) return;
       settled = true;
-      body.off?.("data", onData);
-      body.off?.("end", onEnd);
-      body.off?.("close", onClose);
+      body.off("data", onData);
+      body.off("end", onEnd);
+      body.off("close", onClose);
       if (error === undefined) resolve(at);
       else reject(error);
     };
-    body.on?.("data", onData);
-    body.on?.("end", onEnd);
-    body.on?.("error", finish);
-    body.on?.("close", onClose);
+    body.on("data", onData);
+    body.on("end", onEnd);
+    body.on("error", finish);
+    body.on("close", onClose);
   });
-}
-
-async function copyIterated(body: Body, out: Buffer): Promise<number> {
-  let at = 0;
-  for await (const chunk of body) {
-    if (at + chunk.byteLength > out.length) throw tooLong(out.length);
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return at;
 }
 
 const tooLarge = (bytes: number, maxBytes: number, qualifier = "") =>

@@ -11,5 +11,6 @@ export * from "./make-and-store.js";
 export * from "./process-image.js";
 export * from "./resize.js";
 export * from "./resize-slice.js";
+export * from "./s3-objects.js";
 export * from "./sniff.js";
 export * from "./store-thumbnails.js";

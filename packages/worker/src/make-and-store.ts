@@ -1,6 +1,6 @@
-import type { S3Client } from "@aws-sdk/client-s3";
 import type { OutputSpec } from "@thumbs/core";
 import { makeThumbnails, type Thumbnail } from "./resize.js";
+import type { S3Objects } from "./s3-objects.js";
 import { sniffImage } from "./sniff.js";
 import { type StoreTarget, storeThumbnails } from "./store-thumbnails.js";
 
@@ -22,7 +22,7 @@ export interface ThumbnailJob {
  * the resize, whatever its outcome), so a reused input buffer can go back to its pool.
  */
 export async function makeAndStoreThumbnails(
-  s3: S3Client,
+  s3: S3Objects,
   original: Buffer,
   job: ThumbnailJob,
   release?: () => void,

@@ -163,7 +163,8 @@ export async function recordImage(
       counted: false,
     };
   }
-  if (failure) await removeThumbnails(s3, thumbnailTarget(config, slice, order, item), order.output.sizes);
+  if (failure)
+    await removeThumbnails(s3.client, thumbnailTarget(config, slice, order, item), order.output.sizes);
   const recorded = failure
     ? await ledger.recordFailed(slice.orderId, { ...item, sliceIndex: slice.sliceIndex, failure })
     : await ledger.recordDone(slice.orderId, item.index);

@@ -1,4 +1,3 @@
-import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import {
   announceCompletion,
@@ -17,10 +16,12 @@ import { awaitInFlight, holdLease, inFlightElsewhere } from "./in-flight.js";
 import { InputBuffers } from "./input-buffers.js";
 import { runLanes } from "./lanes.js";
 import { type InvocationState, type Processed, processImage, thumbnailTarget } from "./process-image.js";
+import type { S3Objects } from "./s3-objects.js";
 import { removeThumbnails } from "./store-thumbnails.js";
 
 export interface WorkerDeps {
-  s3: S3Client;
+  /** The GETs and PUTs of images (s3-objects.ts); its `client` for everything else. */
+  s3: S3Objects;
   sns: SNSClient;
   ledger: OrderLedger;
   config: WorkerConfig;
@@ -191,7 +192,11 @@ async function recordUnrun(
   clear?: PlannedOrder,
 ): Promise<Processed> {
   if (clear)
-    await removeThumbnails(deps.s3, thumbnailTarget(deps.config, slice, clear, item), clear.output.sizes);
+    await removeThumbnails(
+      deps.s3.client,
+      thumbnailTarget(deps.config, slice, clear, item),
+      clear.output.sizes,
+    );
   const recorded = await deps.ledger.recordFailed(slice.orderId, {
     ...item,
     sliceIndex: slice.sliceIndex,

@@ -1,6 +1,7 @@
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { classifyS3Error, type OutputFormat, thumbnailKey } from "@thumbs/core";
 import type { Thumbnail } from "./resize.js";
+import type { S3Objects } from "./s3-objects.js";
 
 export interface StoreTarget {
   bucket: string;
@@ -12,7 +13,7 @@ export interface StoreTarget {
 
 /** Writes every thumbnail of one image, in parallel; returns their keys. */
 export async function storeThumbnails(
-  s3: S3Client,
+  s3: S3Objects,
   target: StoreTarget,
   thumbnails: Thumbnail[],
   signal?: AbortSignal,
@@ -27,18 +28,13 @@ export async function storeThumbnails(
         format: target.format,
       });
       try {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: target.bucket,
-            Key: key,
-            Body: t.data,
-            ContentType: t.contentType,
-            // Keys are deterministic and content only changes on a retry of a broken original.
-            CacheControl: "public, max-age=86400",
-            Metadata: { "order-id": target.orderId, width: String(t.width), height: String(t.height) },
-          }),
-          { abortSignal: signal },
-        );
+        await s3.put(target.bucket, key, t.data, {
+          contentType: t.contentType,
+          // Keys are deterministic and content only changes on a retry of a broken original.
+          cacheControl: "public, max-age=86400",
+          metadata: { "order-id": target.orderId, width: String(t.width), height: String(t.height) },
+          ...(signal ? { signal } : {}),
+        });
       } catch (error) {
         throw classifyS3Error(error, "write");
       }

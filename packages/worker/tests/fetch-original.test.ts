@@ -1,23 +1,23 @@
 import { Readable } from "node:stream";
-import type { S3Client } from "@aws-sdk/client-s3";
 import type { ImageFailure } from "@thumbs/core";
 import { describe, expect, it } from "vitest";
 import { fetchOriginal } from "../src/fetch-original.js";
 import { InputBuffers } from "../src/input-buffers.js";
+import type { S3Objects } from "../src/s3-objects.js";
 
-/** A stand-in S3 client answering GetObject with the given chunks (the integration suites use fauxqs). */
+/** A stand-in answering a GET with the given chunks (s3-objects.test.ts and the integration suites send real requests). */
 const s3With = (
   chunks: Buffer[],
   contentLength: number | undefined,
   failWith?: Error,
   body: () => Readable = () => Readable.from(chunks),
-): S3Client =>
+): S3Objects =>
   ({
-    send: async () => {
+    get: async () => {
       if (failWith) throw failWith;
-      return { Body: body(), ContentLength: contentLength };
+      return { body: body(), contentLength };
     },
-  }) as unknown as S3Client;
+  }) as unknown as S3Objects;
 
 const failureOf = (promise: Promise<unknown>) =>
   promise.then(

@@ -1,11 +1,11 @@
 import { Readable } from "node:stream";
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { DEFAULT_OUTPUT, type OrderLedger, type PlannedOrder, type SliceMessage } from "@thumbs/core";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { WorkerConfig } from "../src/config.js";
 import { runLanes } from "../src/lanes.js";
 import type { WorkerDeps } from "../src/resize-slice.js";
+import type { S3Objects } from "../src/s3-objects.js";
 
 const ITEMS = Array.from({ length: 9 }, (_, index) => ({ index, key: `in/photo-${index}.jpg` }));
 const slice: SliceMessage = { version: 2, orderId: "o1", sliceIndex: 0, items: ITEMS, attempt: 0 };
@@ -38,19 +38,18 @@ function stand(
   const held = { now: 0, max: 0 };
   const stored = new Set<string>();
   const s3 = {
-    send: async (command: { input: { Key: string } }) => {
-      if (command instanceof GetObjectCommand) {
-        held.now += 1;
-        held.max = Math.max(held.max, held.now);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        return { Body: Readable.from([jpeg]), ContentLength: jpeg.length };
-      }
-      const source = command.input.Key.replace(/^.*\/(photo-\d+)\..*$/, "$1");
+    get: async () => {
+      held.now += 1;
+      held.max = Math.max(held.max, held.now);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { body: Readable.from([jpeg]), contentLength: jpeg.length };
+    },
+    put: async (_bucket: string, key: string) => {
+      const source = key.replace(/^.*\/(photo-\d+)\..*$/, "$1");
       if (!stored.has(source)) held.now -= 1;
       stored.add(source);
-      return {};
     },
-  } as unknown as S3Client;
+  } as unknown as S3Objects;
   const recorded: number[] = [];
   const ledger = {
     startImage: async () => 1,
