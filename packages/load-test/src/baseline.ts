@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { otherLoadShare, systemCpuMs } from "./cpu-usage.js";
+import { type MachineCpu, machineCpuMs, otherLoadShare } from "./cpu-usage.js";
 import type { BaselineBracket, BaselineResult } from "./result.js";
 import { summarize } from "./stats.js";
 
@@ -31,8 +31,8 @@ export async function runBaseline(
   let lastResultAt = 0;
   // Machine-wide only: a process that ran out of work has already exited when the last one finishes,
   // so the processes' own CPU comes from their reports instead.
-  const before = systemCpuMs();
-  let after: ReturnType<typeof systemCpuMs>;
+  const before = machineCpuMs();
+  let after: MachineCpu | undefined;
   const started = performance.now();
   const feed = (child: ChildProcess) => {
     const index = next++;
@@ -49,7 +49,7 @@ export async function runBaseline(
             if (reply.error) failures.push(`image ${reply.index}: ${reply.error}`);
             else images.push({ index: reply.index, ms: reply.ms, bytes: reply.bytes });
             onProgress(images.length + failures.length);
-            if (images.length + failures.length === files.length) after = systemCpuMs();
+            if (images.length + failures.length === files.length) after = machineCpuMs();
             feed(child);
           } else if (reply.type === "finished") resolve({ cpuMs: reply.cpuMs });
         });
@@ -67,7 +67,7 @@ export async function runBaseline(
     );
   }
   const cpuMs = cpu.reduce((sum, c) => sum + c.cpuMs, 0);
-  const otherLoad = otherLoadShare(before, after, cpuMs);
+  const otherLoad = after && otherLoadShare(before, after, cpuMs);
   images.sort((a, b) => a.index - b.index);
   return {
     processes,

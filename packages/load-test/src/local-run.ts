@@ -3,7 +3,7 @@ import { completionChannel } from "@thumbs/core";
 import { awaitOrder, type LocalStack, startLocalStack, uploadOrder } from "@thumbs/local";
 import type { ObservedSlice, RunObservation } from "./analyze.js";
 import type { Corpus } from "./corpus.js";
-import { type CpuSnapshot, otherLoadShare, ownCpuDelta, snapshot } from "./cpu-usage.js";
+import { cpuAccount, cpuSnapshot } from "./cpu-usage.js";
 import type { Progress } from "./progress.js";
 
 export interface LocalRunOptions {
@@ -91,8 +91,9 @@ async function timeOrder(
   await subscriber.subscribe(completionChannel(stack.keyPrefix));
   try {
     const eventsBefore = stack.workers.events.length;
-    const pids = [process.pid, ...stack.workers.processes.map((p) => p.pid ?? -1)];
-    const cpuBefore = { ...snapshot(pids), redisMs: await redisCpuMs(stack) };
+    // The same processes are asked afterwards: a worker replaced meanwhile leaves the CPU unaccounted.
+    const workers = [...stack.workers.processes];
+    const cpuBefore = await cpuSnapshot(workers, stack.redis);
     const originEpochMs = Date.now();
     const started = performance.now();
     const plan = await stack.emitOrderCompleted({
@@ -113,7 +114,7 @@ async function timeOrder(
       progress.status(
         `S3 throttling: ${proxy.failed} of ${proxy.failed + proxy.forwarded} worker requests answered 503 SlowDown`,
       );
-    const cpuAfter = { ...snapshot(pids), redisMs: await redisCpuMs(stack) };
+    const cpuAfter = await cpuSnapshot(workers, stack.redis);
     // The signal is published by the same Lua call that marks the order complete, so it is already
     // on its way; the bounded wait only guards against a lost pub/sub message.
     await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, 2_000))]);
@@ -150,35 +151,6 @@ async function timeOrder(
   } finally {
     subscriber.disconnect();
   }
-}
-
-type Snapshot = CpuSnapshot & { redisMs: number | undefined };
-
-/** Redis server CPU so far (INFO cpu), in ms: the ledger's share of the pipeline's work. */
-async function redisCpuMs(stack: LocalStack): Promise<number | undefined> {
-  const info = await stack.redis.info("cpu").catch(() => "");
-  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, "m").exec(info)?.[1]);
-  const seconds = field("used_cpu_user") + field("used_cpu_sys");
-  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
-}
-
-function cpuAccount(before: Snapshot, after: Snapshot): RunObservation["cpu"] {
-  const parent = ownCpuDelta(
-    { ...before, own: before.own.slice(0, 1) },
-    { ...after, own: after.own.slice(0, 1) },
-  );
-  const workers = ownCpuDelta({ ...before, own: before.own.slice(1) }, { ...after, own: after.own.slice(1) });
-  if (parent === undefined || workers === undefined) return undefined;
-  const redis =
-    before.redisMs !== undefined && after.redisMs !== undefined ? after.redisMs - before.redisMs : undefined;
-  const total = parent + workers + (redis ?? 0);
-  return {
-    totalMs: total,
-    workersMs: workers,
-    parentMs: parent,
-    redisMs: redis ?? null,
-    otherLoadShare: otherLoadShare(before.system, after.system, total) ?? null,
-  };
 }
 
 /**

@@ -74,7 +74,7 @@ export interface RunResult {
   /** AWS: per-image times from the workers' ImageMs metric (no per-image outcomes are logged there). */
   imageMsSamples?: number[] | undefined;
   slices: SliceRecord[];
-  /** Local runs on Linux: the CPU the pipeline used (see CpuAccount). */
+  /** Local runs: the CPU the pipeline used (see CpuAccount). */
   cpu?: CpuAccount | undefined;
   /** The counts add up: done + failed == total == images reported. */
   consistency: { ok: boolean; notes: string[] };
@@ -89,7 +89,7 @@ export interface BaselineResult {
   /** CPU time (user + system) of the baseline processes. */
   cpuMs: number;
   cpuMsPerImage: number;
-  /** Share of the machine's CPU capacity other processes used meanwhile (null without /proc). */
+  /** Share of the machine's CPU capacity other processes used meanwhile (null when the machine's CPU times could not be read). */
   otherLoadShare: number | null;
   perImageMs: Summary;
   images: Array<{ index: number; ms: number; bytes: number }>;
@@ -127,7 +127,7 @@ export interface OverheadResult {
   wallOverBaselineWall: number;
   /**
    * CPU the pipeline's processes used ÷ CPU pure resizing used, for the same images: unlike the wall
-   * ratio, not stretched when other processes share the cores. Null without /proc.
+   * ratio, not stretched when other processes share the cores. Null when not measured.
    */
   cpuRatio: number | null;
   /** The workers' own CPU per image against pure resizing's (see WorkerCpuRatio), when measured. */
