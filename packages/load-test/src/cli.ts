@@ -3,11 +3,11 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { runAwsLoadTest } from "./aws/run-aws.js";
+import { runLocalLoadTest } from "./local-load-test.js";
 import { DEFAULT_ASSUMPTIONS, type ModelAssumptions } from "./model.js";
 import { OVERHEAD_DEFINITION, OVERHEAD_GOAL } from "./overhead.js";
 import { createProgress } from "./progress.js";
 import { wrap } from "./report-text.js";
-import { runLocalLoadTest } from "./run-local.js";
 import { runModel } from "./run-model.js";
 
 // Node 20 is supported locally (Lambda runs nodejs22.x): the SDK's notice about Node 22 is noise here.
@@ -227,9 +227,7 @@ async function main(): Promise<number> {
             baseline: o.baseline,
             orderId: o.orderId,
             cpuProfDir: o.cpuProf,
-            s3RateLimit: o.s3RateLimit
-              ? { perSecond: o.s3RateLimit, burst: Math.max(1, Math.round(o.s3RateLimit / 3)) }
-              : undefined,
+            s3RateLimit: o.s3RateLimit,
             retryMode: o.retryMode,
           },
           progress,

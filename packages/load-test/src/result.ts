@@ -1,12 +1,14 @@
+import type { ErrorRecord, FailureClass, OrderStatus } from "@thumbs/core";
+import type { ImageOutcome } from "@thumbs/worker";
 import type { Summary } from "./stats.js";
 
 /** One image as the workers reported it (the final outcome when a slice was delivered twice). */
 export interface ImageRecord {
   index: number;
-  key: string | null;
-  /** As the worker reports it (ImageOutcome.status); deferred and handed-back images come back in a follow-up slice. */
-  status: "done" | "failed" | "skipped" | "deferred" | "handed-back";
-  failureClass?: string | undefined;
+  key: string;
+  /** Deferred and handed-back images come back in a follow-up slice. */
+  status: ImageOutcome["status"];
+  failureClass?: FailureClass | undefined;
   /** The time this image held its worker's lane: fetch + sniff + resize + store, less any fetch that ran ahead. */
   ms: number;
   lane: string;
@@ -54,7 +56,7 @@ export interface RunResult {
   /** "local", or "cold" / "warm" on AWS. */
   label: string;
   orderId: string;
-  status: string;
+  status: OrderStatus;
   total: number;
   done: number;
   failed: number;
@@ -69,7 +71,7 @@ export interface RunResult {
   lanes: LaneRecord[];
   sliceFailures: Array<{ lane: string; error: string; startMs: number; endMs: number }>;
   errorsByClass: Record<string, number>;
-  errorSamples: Array<{ key: string; class: string; message: string }>;
+  errorSamples: Array<Pick<ErrorRecord, "key" | "class" | "message">>;
   images: ImageRecord[];
   /** AWS: per-image times from the workers' ImageMs metric (no per-image outcomes are logged there). */
   imageMsSamples?: number[] | undefined;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { basename, resolve } from "node:path";
+import { basename } from "node:path";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
@@ -15,12 +15,11 @@ import { uploadOrder } from "@thumbs/local";
 import { analyzeRun } from "../analyze.js";
 import { type Corpus, loadTestCorpus } from "../corpus.js";
 import { bytes, ms } from "../format.js";
+import type { LocalLoadTestOptions } from "../local-load-test.js";
 import { PRICES } from "../model.js";
-import { compactTimestamp, machineInfo, writeReports } from "../output.js";
+import { compactTimestamp, type LoadTestOutcome, resultHeader, writeResult } from "../output.js";
 import type { Progress } from "../progress.js";
-import { renderTextReport } from "../report-text.js";
 import type { LoadTestResult, RunResult } from "../result.js";
-import type { LocalLoadTestOptions } from "../run-local.js";
 import { adminApiClient, regionFromApiUrl } from "./admin-api.js";
 import { type AwsOrderContext, runAwsOrder } from "./aws-order.js";
 import { readStackOutputs } from "./stack-outputs.js";
@@ -49,7 +48,7 @@ export const COLD_START_VARIABLE = "LOAD_TEST_COLD_START";
 export async function runAwsLoadTest(
   options: AwsLoadTestOptions,
   progress: Progress,
-): Promise<{ result: LoadTestResult; files: { json: string; html: string }; lines: string[] }> {
+): Promise<LoadTestOutcome> {
   const startedAt = new Date();
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   const common = { ...(region ? { region } : {}), credentials: defaultProvider() };
@@ -118,35 +117,19 @@ export async function runAwsLoadTest(
   } finally {
     if (options.forceCold) await setWorkerEnv(lambda, outputs.WorkerFunctionName, original);
   }
+  const sliceSize = runs[0] ? Math.ceil(runs[0].total / Math.max(1, runs[0].slicesPlanned)) : 0;
   const result: LoadTestResult = {
-    version: 1,
-    target: "aws",
-    startedAt: startedAt.toISOString(),
-    machine: machineInfo(),
-    config: {
-      images: options.images,
-      seed: options.seed,
-      megapixels: options.megapixels,
-      sizeMb: options.sizeMb,
-      detail: corpus.detail,
+    ...resultHeader("aws", startedAt, options, corpus, {
       workers: null,
       concurrencyPerWorker: null,
-      sliceSize: runs[0] ? Math.ceil(runs[0].total / Math.max(1, runs[0].slicesPlanned)) : 0,
+      sliceSize,
       workerMemoryMb: worker.MemorySize,
       stackName: options.stackName,
-    },
-    corpus: {
-      dir: resolve(corpus.dir),
-      images: corpus.files.length,
-      totalBytes: corpus.totalBytes,
-      meanBytes: corpus.totalBytes / Math.max(1, corpus.files.length),
-      detailSource: corpus.detailSource,
-    },
+    }),
     runs,
     notes,
   };
-  const files = await writeReports(options.outDir, result);
-  return { result, files, lines: renderTextReport(result) };
+  return writeResult(options.outDir, result);
 }
 
 async function setWorkerEnv(

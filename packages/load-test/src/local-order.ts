@@ -1,12 +1,21 @@
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { completionChannel } from "@thumbs/core";
-import { awaitOrder, type LocalStack, startLocalStack, uploadOrder } from "@thumbs/local";
+import {
+  awaitOrder,
+  type LocalStack,
+  startLocalStack,
+  uploadOrder,
+  type WorkerPoolEvent,
+} from "@thumbs/local";
+import pWaitFor from "p-wait-for";
 import type { ObservedSlice, RunObservation } from "./analyze.js";
 import type { Corpus } from "./corpus.js";
 import { cpuAccount, cpuSnapshot } from "./cpu-usage.js";
 import type { Progress } from "./progress.js";
 
-export interface LocalRunOptions {
+/** How the local pipeline is started for the order. */
+export interface LocalOrderOptions {
   orderId: string;
   workers: number;
   concurrencyPerWorker: number;
@@ -14,8 +23,8 @@ export interface LocalRunOptions {
   timeoutMs: number;
   /** Write a V8 CPU profile of each worker process into this folder (node --cpu-prof). */
   cpuProfDir?: string | undefined;
-  /** Throttle the workers' S3 object requests as a hot prefix does (fault proxy, 503 SlowDown). */
-  s3RateLimit?: { perSecond: number; burst: number } | undefined;
+  /** Answer the workers' S3 object requests beyond this many per second with 503 SlowDown. */
+  s3RateLimit?: number | undefined;
   /** The workers' AWS SDK retry mode (AWS_RETRY_MODE). */
   retryMode?: "standard" | "adaptive" | undefined;
 }
@@ -29,12 +38,13 @@ const UPLOAD_CHUNK = 50;
  */
 export async function runLocalOrder(
   corpus: Corpus,
-  options: LocalRunOptions,
+  options: LocalOrderOptions,
   progress: Progress,
 ): Promise<RunObservation> {
   progress.status(
     `Starting the local pipeline: fauxqs, Redis, ${options.workers} worker processes × ${options.concurrencyPerWorker} images in flight…`,
   );
+  const rate = options.s3RateLimit;
   const stack = await startLocalStack({
     workers: options.workers,
     concurrencyPerWorker: options.concurrencyPerWorker,
@@ -46,7 +56,10 @@ export async function runLocalOrder(
       ...(options.retryMode ? { AWS_RETRY_MODE: options.retryMode } : {}),
     },
     // Only the workers' S3 traffic goes through the proxy: the upload before the order is not throttled.
-    ...(options.s3RateLimit ? { faults: { s3RateLimit: options.s3RateLimit } } : {}),
+    // A hot prefix throttles a burst too, so the bucket holds only a third of a second's requests.
+    ...(rate
+      ? { faults: { s3RateLimit: { perSecond: rate, burst: Math.max(1, Math.round(rate / 3)) } } }
+      : {}),
   });
   try {
     progress.status(`Redis: ${stack.redisHandle.source}; S3/SNS/SQS: fauxqs at ${stack.emulator.endpoint}`);
@@ -74,21 +87,11 @@ async function timeOrder(
   stack: LocalStack,
   prefix: string,
   corpus: Corpus,
-  options: LocalRunOptions,
+  options: LocalOrderOptions,
   progress: Progress,
 ): Promise<RunObservation> {
   const { orderId } = options;
-  // A separate connection: a subscribed ioredis client can run no other command.
-  const subscriber = stack.redis.duplicate();
-  let signalled: number | undefined;
-  const signal = new Promise<void>((resolve) => {
-    subscriber.on("message", (_channel: string, message: string) => {
-      if (message !== orderId) return;
-      signalled ??= performance.now();
-      resolve();
-    });
-  });
-  await subscriber.subscribe(completionChannel(stack.keyPrefix));
+  const signal = await completionSignal(stack, orderId);
   try {
     const eventsBefore = stack.workers.events.length;
     // The same processes are asked afterwards: a worker replaced meanwhile leaves the CPU unaccounted.
@@ -109,94 +112,93 @@ async function timeOrder(
       onProgress: (p) => progress.update(p.done + p.failed, { done: p.done, failed: p.failed }),
     });
     const polledAt = performance.now();
+    const cpuAfter = await cpuSnapshot(workers, stack.redis);
+    // The signal is published by the same Lua call that marks the order complete, so it is already
+    // on its way; the bounded wait only guards against a lost pub/sub message.
+    const signalledAt = await Promise.race([signal.at, sleep(2_000, undefined)]);
+    progress.stop();
     const proxy = stack.faultProxy?.stats;
     if (proxy)
       progress.status(
         `S3 throttling: ${proxy.failed} of ${proxy.failed + proxy.forwarded} worker requests answered 503 SlowDown`,
       );
-    const cpuAfter = await cpuSnapshot(workers, stack.redis);
-    // The signal is published by the same Lua call that marks the order complete, so it is already
-    // on its way; the bounded wait only guards against a lost pub/sub message.
-    await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, 2_000))]);
-    progress.stop();
     const inStream = (await stack.ledger.completions()).some((c) => c.orderId === orderId);
-    const wallSource =
-      signalled !== undefined
-        ? `Redis pub/sub completion signal${inStream ? " (also in the completions stream)" : ""}`
-        : "progress poll (no pub/sub signal arrived: check the completions stream)";
-    const wallMs = (signalled ?? polledAt) - started;
-
-    const slices = await collectSlices(stack, eventsBefore, final.done + final.failed);
-    const errors = (
-      await stack.ledger.listErrors(orderId, { offset: 0, limit: Math.max(1, final.failed) })
-    ).records.map((r) => ({ key: r.key, class: r.class, message: r.message }));
+    const events = await orderEvents(stack, eventsBefore, final.done + final.failed);
+    const { records } = await stack.ledger.listErrors(orderId, {
+      offset: 0,
+      limit: Math.max(1, final.failed),
+    });
     return {
       label: "local",
       orderId,
-      progress: {
-        total: final.total,
-        done: final.done,
-        failed: final.failed,
-        status: final.status,
-        slices: final.slices,
-      },
-      wallMs,
-      wallSource,
+      progress: final,
+      wallMs: (signalledAt ?? polledAt) - started,
+      wallSource:
+        signalledAt !== undefined
+          ? `Redis pub/sub completion signal${inStream ? " (also in the completions stream)" : ""}`
+          : "progress poll (no pub/sub signal arrived: check the completions stream)",
       originEpochMs,
       totalBytes: corpus.totalBytes,
-      ...slices,
-      errors,
+      ...observedSlices(events),
+      errors: records,
       cpu: cpuAccount(cpuBefore, cpuAfter),
     };
   } finally {
-    subscriber.disconnect();
+    signal.close();
   }
 }
 
-/**
- * The workers' slice reports for this order. The last report arrives over IPC just after the
- * completion signal (the slice ends after its last image is recorded), so wait for them briefly.
- */
-async function collectSlices(
+/** When the order's completion signal arrives on Redis pub/sub (performance.now()). */
+async function completionSignal(
   stack: LocalStack,
-  from: number,
-  accounted: number,
-): Promise<Pick<RunObservation, "slices" | "sliceFailures" | "peakRss">> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const events = stack.workers.events.slice(from);
-    const indices = new Set<number>();
-    for (const e of events)
-      if (e.type === "slices")
-        for (const r of e.reports)
-          for (const i of r.images) if (i.status === "done" || i.status === "failed") indices.add(i.index);
-    if (indices.size >= accounted || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  orderId: string,
+): Promise<{ at: Promise<number>; close: () => void }> {
+  // A separate connection: a subscribed ioredis client can run no other command.
+  const subscriber = stack.redis.duplicate();
+  const at = new Promise<number>((resolve) => {
+    subscriber.on("message", (_channel: string, message: string) => {
+      if (message === orderId) resolve(performance.now());
+    });
+  });
+  await subscriber.subscribe(completionChannel(stack.keyPrefix));
+  return { at, close: () => subscriber.disconnect() };
+}
+
+/**
+ * The worker pool's events since `from`. The last slice report arrives over IPC just after the
+ * completion signal (the slice ends after its last image is recorded), so wait until the reports
+ * account for every image, or briefly.
+ */
+async function orderEvents(stack: LocalStack, from: number, accounted: number): Promise<WorkerPoolEvent[]> {
+  const events = () => stack.workers.events.slice(from);
+  const reported = () =>
+    new Set(
+      events()
+        .flatMap((e) => (e.type === "slices" ? e.reports.flatMap((r) => r.images) : []))
+        .filter((i) => i.status === "done" || i.status === "failed")
+        .map((i) => i.index),
+    ).size;
+  await pWaitFor(() => reported() >= accounted, {
+    interval: 50,
+    timeout: { milliseconds: 10_000, fallback: () => undefined },
+  });
+  return events();
+}
+
+/** The workers' slice reports placed on their lanes (one per process), and their peak RSS. */
+function observedSlices(
+  events: readonly WorkerPoolEvent[],
+): Pick<RunObservation, "slices" | "sliceFailures" | "peakRss"> {
   const slices: ObservedSlice[] = [];
   const sliceFailures: RunObservation["sliceFailures"] = [];
   const peakRss = new Map<string, number>();
-  for (const e of stack.workers.events.slice(from)) {
+  for (const e of events) {
     const lane = `pid ${e.pid}`;
     if (e.type === "slice-failed") {
       sliceFailures.push({ lane, error: e.error, startEpochMs: e.started, endEpochMs: e.ended });
     } else if (e.type === "slices") {
       peakRss.set(lane, Math.max(peakRss.get(lane) ?? 0, e.rss));
-      for (const r of e.reports) {
-        slices.push({
-          lane,
-          sliceIndex: r.sliceIndex,
-          startEpochMs: e.started,
-          endEpochMs: e.ended,
-          ms: r.ms,
-          images: r.images.map((i) => ({ ...i, failureClass: i.failureClass })),
-          done: r.done,
-          failed: r.failed,
-          skipped: r.skipped,
-          deferred: r.deferred,
-          handedBack: r.handedBack,
-        });
-      }
+      slices.push(...e.reports.map((r) => ({ ...r, lane, startEpochMs: e.started, endEpochMs: e.ended })));
     }
   }
   return { slices, sliceFailures, peakRss };
