@@ -2,7 +2,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { runAwsLoadTest } from "./aws/run-aws.js";
+import { runAwsLoadTest } from "./aws/aws-load-test.js";
 import { runLocalLoadTest } from "./local-load-test.js";
 import { DEFAULT_ASSUMPTIONS, type ModelAssumptions } from "./model.js";
 import { OVERHEAD_DEFINITION, OVERHEAD_GOAL } from "./overhead.js";

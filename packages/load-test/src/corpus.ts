@@ -1,6 +1,8 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { cachedPhotos, samplePhotos } from "@thumbs/local";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { cachedPhotos, samplePhotos, uploadOrder } from "@thumbs/local";
+import type { Progress } from "./progress.js";
 
 export interface CorpusOptions {
   images: number;
@@ -106,4 +108,23 @@ async function cachedCalibration(
   await mkdir(options.cacheDir, { recursive: true });
   await writeFile(file, `${JSON.stringify({ ...known, [key]: detail }, null, 2)}\n`);
   return { detail, cached: false };
+}
+
+// Uploading in chunks only to move the progress bar; uploadOrder itself keeps 16 PUTs in flight.
+const UPLOAD_CHUNK = 50;
+
+/** Uploads originals under `prefix`, as the backend does before emitting order-completed. */
+export async function uploadOriginals(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  files: Corpus["files"],
+  progress: Progress,
+): Promise<void> {
+  progress.start("Uploading", files.length);
+  for (let start = 0; start < files.length; start += UPLOAD_CHUNK) {
+    await uploadOrder(s3, bucket, prefix, files.slice(start, start + UPLOAD_CHUNK));
+    progress.update(Math.min(files.length, start + UPLOAD_CHUNK));
+  }
+  progress.stop();
 }

@@ -1,16 +1,10 @@
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { completionChannel } from "@thumbs/core";
-import {
-  awaitOrder,
-  type LocalStack,
-  startLocalStack,
-  uploadOrder,
-  type WorkerPoolEvent,
-} from "@thumbs/local";
+import { awaitOrder, type LocalStack, startLocalStack, type WorkerPoolEvent } from "@thumbs/local";
 import pWaitFor from "p-wait-for";
 import type { ObservedSlice, RunObservation } from "./analyze.js";
-import type { Corpus } from "./corpus.js";
+import { type Corpus, uploadOriginals } from "./corpus.js";
 import { cpuAccount, cpuSnapshot } from "./cpu-usage.js";
 import type { Progress } from "./progress.js";
 
@@ -28,9 +22,6 @@ export interface LocalOrderOptions {
   /** The workers' AWS SDK retry mode (AWS_RETRY_MODE). */
   retryMode?: "standard" | "adaptive" | undefined;
 }
-
-// Uploading in chunks only to move the progress bar; uploadOrder itself keeps 16 PUTs in flight.
-const UPLOAD_CHUNK = 50;
 
 /**
  * One order through the whole local pipeline (fauxqs S3/SNS/SQS, a real Redis, worker processes
@@ -64,23 +55,12 @@ export async function runLocalOrder(
   try {
     progress.status(`Redis: ${stack.redisHandle.source}; S3/SNS/SQS: fauxqs at ${stack.emulator.endpoint}`);
     const prefix = `orders/${options.orderId}/`;
-    await upload(stack, prefix, corpus, progress);
+    const { s3 } = stack.emulator.clients;
+    await uploadOriginals(s3, stack.emulator.resources.sourceBucket, prefix, corpus.files, progress);
     return await timeOrder(stack, prefix, corpus, options, progress);
   } finally {
     await stack.stop();
   }
-}
-
-async function upload(stack: LocalStack, prefix: string, corpus: Corpus, progress: Progress): Promise<void> {
-  const { s3 } = stack.emulator.clients;
-  const bucket = stack.emulator.resources.sourceBucket;
-  progress.start("Uploading", corpus.files.length);
-  for (let start = 0; start < corpus.files.length; start += UPLOAD_CHUNK) {
-    const chunk = corpus.files.slice(start, start + UPLOAD_CHUNK);
-    await uploadOrder(s3, bucket, prefix, chunk);
-    progress.update(start + chunk.length);
-  }
-  progress.stop();
 }
 
 async function timeOrder(
