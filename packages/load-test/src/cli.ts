@@ -8,7 +8,7 @@ import { DEFAULT_ASSUMPTIONS, type ModelAssumptions } from "./model.js";
 import { OVERHEAD_DEFINITION, OVERHEAD_GOAL } from "./overhead.js";
 import { createProgress } from "./progress.js";
 import { wrap } from "./report-text.js";
-import { runModel } from "./run-model.js";
+import { runModel } from "./model-command.js";
 
 // Node 20 is supported locally (Lambda runs nodejs22.x): the SDK's notice about Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -200,7 +200,7 @@ async function main(): Promise<number> {
       progress.status,
     );
     for (const line of model.lines) console.log(line);
-    console.log(`\nWrote ${model.files.json}\n      ${model.files.html}`);
+    console.log(`\nWrote ${model.json}`);
     return 0;
   }
   const common = { ...corpus, images: o.images, outDir: o.out, timeoutMs: o.timeout * 1000 };

@@ -2,6 +2,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { cachedPhotos, samplePhotos, uploadOrder } from "@thumbs/local";
+import { z } from "zod";
 import type { Progress } from "./progress.js";
 
 export interface CorpusOptions {
@@ -91,16 +92,19 @@ export async function loadTestCorpus(
   };
 }
 
+/** load-test-calibration.json: the calibrated detail per seed, megapixels and target size. */
+const CalibrationCache = z.record(z.string(), z.number());
+
 async function cachedCalibration(
   options: CorpusOptions,
   onStatus: (line: string) => void,
 ): Promise<{ detail: number; cached: boolean }> {
   const file = join(options.cacheDir, "load-test-calibration.json");
   const key = `${options.seed}|${options.megapixels}mp|${options.sizeMb}MB`;
-  const known: Record<string, number> = await readFile(file, "utf8").then(
-    (text) => JSON.parse(text) as Record<string, number>,
-    () => ({}),
-  );
+  // A missing, unreadable or malformed cache is recalibrated and rewritten.
+  const known = await readFile(file, "utf8")
+    .then((text) => CalibrationCache.parse(JSON.parse(text)))
+    .catch((): Record<string, number> => ({}));
   const hit = known[key];
   if (hit !== undefined) return { detail: hit, cached: true };
   onStatus(`Calibrating the photo generator for ${options.sizeMb} MB at ${options.megapixels} MP…`);
