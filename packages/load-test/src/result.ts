@@ -1,35 +1,21 @@
-import type { ErrorRecord, FailureClass, OrderStatus } from "@thumbs/core";
-import type { ImageOutcome } from "@thumbs/worker";
+import type { ErrorRecord, OrderStatus } from "@thumbs/core";
+import type { ImageOutcome, SliceReport } from "@thumbs/worker";
 import type { Summary } from "./stats.js";
 
-/** One image as the workers reported it (the final outcome when a slice was delivered twice). */
-export interface ImageRecord {
-  index: number;
-  key: string;
-  /** Deferred and handed-back images come back in a follow-up slice. */
-  status: ImageOutcome["status"];
-  failureClass?: FailureClass | undefined;
-  /** The time this image held its worker's lane: fetch + sniff + resize + store, less any fetch that ran ahead. */
-  ms: number;
+/**
+ * One image as the workers reported it (the final outcome when a slice was delivered twice), on the
+ * lane and in the slice that gave that outcome.
+ */
+export type ImageRecord = Pick<ImageOutcome, "index" | "key" | "status" | "failureClass" | "ms"> & {
   lane: string;
   sliceIndex: number;
-}
+};
 
 /** One delivery of one slice to one worker, placed on the run's clock (0 = order-completed). */
-export interface SliceRecord {
-  lane: string;
-  sliceIndex: number;
-  startMs: number;
-  endMs: number;
-  /** The handler's own time for the slice (SliceReport.ms). */
-  ms: number;
-  done: number;
-  failed: number;
-  skipped: number;
-  /** Transient failures re-queued, and images handed back unstarted near the time limit. */
-  deferred: number;
-  handedBack: number;
-}
+export type SliceRecord = Pick<
+  SliceReport,
+  "sliceIndex" | "ms" | "done" | "failed" | "skipped" | "deferred" | "handedBack"
+> & { lane: string; startMs: number; endMs: number };
 
 /** A worker process (local) or a Lambda execution environment, i.e. one log stream (AWS). */
 export interface LaneRecord {
@@ -98,13 +84,12 @@ export interface BaselineResult {
 }
 
 /** One pure-resize baseline of a bracket: run just before, or just after, the pipeline. */
-export interface BaselineBracket {
+export type BaselineBracket = Pick<
+  BaselineResult,
+  "wallMs" | "cpuMs" | "cpuMsPerImage" | "otherLoadShare"
+> & {
   when: "before" | "after";
-  wallMs: number;
-  cpuMs: number;
-  cpuMsPerImage: number;
-  otherLoadShare: number | null;
-}
+};
 
 /**
  * Worker-process CPU per image ÷ pure-resize CPU per image: what Lambda bills per image, against what
