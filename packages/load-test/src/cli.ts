@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_EVENT_SOURCE, DEFAULT_SLICE_SIZE } from "@thumbs/core";
 import { intOption, numberOption } from "@thumbs/local";
 import { Command, Option, type OptionValues } from "commander";
 import { type AwsLoadTestOptions, runAwsLoadTest } from "./aws/aws-load-test.js";
@@ -69,7 +70,7 @@ orderOptions(program.command("local", { isDefault: true }))
   )
   .option("-w, --workers <count>", "worker processes (default: one per core)", intOption(1, 64))
   .option("--concurrency <count>", "images in flight per worker process", intOption(1, 64), 2)
-  .option("--slice-size <count>", "images per slice", intOption(1, 10_000), 25)
+  .option("--slice-size <count>", "images per slice", intOption(1, 10_000), DEFAULT_SLICE_SIZE)
   .option("--no-baseline", "skip timing pure resizing of the same originals (then no overhead ratio)")
   .addOption(timeout())
   .option("--order-id <id>", "order id (default: lt-<time>-<random>)")
@@ -122,7 +123,7 @@ orderOptions(program.command("aws"))
   .option(
     "--event-source <source>",
     "source of the order-completed event (--trigger event)",
-    "thumbs.backend",
+    DEFAULT_EVENT_SOURCE,
   )
   .option("--no-force-cold", "do not bump the worker's configuration before the first run")
   .option("--log-wait <seconds>", "how long to wait for the workers' logs to arrive", intOption(0, 3600), 120)

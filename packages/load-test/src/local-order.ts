@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { completionChannel } from "@thumbs/core";
+import { completionChannel, ORDER_COMPLETED_DETAIL_TYPE } from "@thumbs/core";
 import { awaitOrder, type LocalStack, startLocalStack, type WorkerPoolEvent } from "@thumbs/local";
 import pWaitFor from "p-wait-for";
 import type { ObservedSlice, RunObservation } from "./analyze.js";
@@ -80,7 +80,7 @@ async function timeOrder(
     const originEpochMs = Date.now();
     const started = performance.now();
     const plan = await stack.emitOrderCompleted({
-      "detail-type": "order-completed",
+      "detail-type": ORDER_COMPLETED_DETAIL_TYPE,
       source: "load-test",
       detail: { orderId, bucket: stack.emulator.resources.sourceBucket, prefix },
     });

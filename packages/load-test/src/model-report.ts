@@ -1,8 +1,13 @@
+import { DEFAULT_SLICE_SIZE } from "@thumbs/core";
 import { bytes, ms, table, usd } from "./format.js";
 import { type ModelAssumptions, type Picks, PRICES, type Prediction } from "./model.js";
 
 /** The origin story's figure: 1,000 images (~1.2 GB) in about 3 s on Lambda. */
 export const ORIGIN_WALL_MS = 3000;
+
+// The stack's worker memory (infra/lib/config.ts DEFAULT_WORKER_MEMORY_MB): infra depends on this
+// package, so the constant cannot be imported from there.
+const DEPLOYED_MEMORY_MB = 1769;
 
 const seconds = (value: number) => `${(value / 1000).toFixed(2)} s`;
 const key = (p: Prediction) => `${p.memoryMb} MB, slices of ${p.sliceSize}`;
@@ -37,7 +42,7 @@ export function renderModelReport(
   const at = (m: number, s: number) => predictions.find((p) => p.memoryMb === m && p.sliceSize === s)!;
   const lines = modelPreamble(a, source);
 
-  const resizeSlice = sliceSizes.includes(25) ? 25 : sliceSizes.at(-1)!;
+  const resizeSlice = sliceSizes.includes(DEFAULT_SLICE_SIZE) ? DEFAULT_SLICE_SIZE : sliceSizes.at(-1)!;
   lines.push(
     "",
     `Per-image resize time on a worker (slices of ${resizeSlice}), AVG and MAX: the CPU part of one image, stretched`,
@@ -98,14 +103,16 @@ export function originVerdict(
   picks: Picks,
 ): string[] {
   const fastest = picks.speed;
-  const deployed = predictions.find((p) => p.memoryMb === 1769 && p.sliceSize === 25);
+  const deployed = predictions.find(
+    (p) => p.memoryMb === DEPLOYED_MEMORY_MB && p.sliceSize === DEFAULT_SLICE_SIZE,
+  );
   const warmWithin = predictions.filter((p) => p.warmWallMs <= ORIGIN_WALL_MS);
   const coldWithin = predictions.filter((p) => p.coldWallMs <= ORIGIN_WALL_MS);
   const cheapestWarm = [...warmWithin].sort((x, y) => x.warmCost - y.warmCost)[0];
   const lines = [`Against the origin's ~3 s for 1,000 images (~1.2 GB), for ${a.images} images here:`];
   if (deployed)
     lines.push(
-      `  the deployed default (1769 MB, slices of 25): ${seconds(deployed.warmWallMs)} warm, ${seconds(deployed.coldWallMs)} cold, ${usd(deployed.warmCost)}`,
+      `  the deployed default (${DEPLOYED_MEMORY_MB} MB, slices of ${DEFAULT_SLICE_SIZE}): ${seconds(deployed.warmWallMs)} warm, ${seconds(deployed.coldWallMs)} cold, ${usd(deployed.warmCost)}`,
     );
   lines.push(
     `  fastest (${key(fastest)}): ${seconds(fastest.warmWallMs)} warm, ${seconds(fastest.coldWallMs)} cold`,

@@ -1,6 +1,7 @@
 import { type CloudWatchLogsClient, paginateFilterLogEvents } from "@aws-sdk/client-cloudwatch-logs";
 import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { ORDER_COMPLETED_DETAIL_TYPE } from "@thumbs/core";
 import pWaitFor from "p-wait-for";
 import type { RunObservation } from "../analyze.js";
 import type { Progress } from "../progress.js";
@@ -81,7 +82,7 @@ async function emit(ctx: AwsOrderContext, detail: Record<string, string>): Promi
           {
             EventBusName: ctx.outputs.EventBusName,
             Source: ctx.eventSource,
-            DetailType: "order-completed",
+            DetailType: ORDER_COMPLETED_DETAIL_TYPE,
             Detail: JSON.stringify(detail),
           },
         ],

@@ -1,3 +1,4 @@
+import type { SliceReport } from "@thumbs/worker";
 import { z } from "zod";
 import type { ObservedSlice } from "../analyze.js";
 
@@ -9,20 +10,24 @@ export interface LogEvent {
 }
 
 const count = z.number().default(0);
-/** The handler's "slice resized" line (Powertools Logger), as handler.ts logs a SliceReport. */
-const SliceLine = z
-  .object({
-    message: z.literal("slice resized"),
-    orderId: z.string(),
-    sliceIndex: z.number(),
-    ms: z.number(),
-    done: count,
-    failed: count,
-    skipped: count,
-    deferred: count,
-    handedBack: count,
-  })
-  .transform(({ message: _, ...slice }) => ({ kind: "slice" as const, ...slice }));
+/** The handler's "slice resized" line (Powertools Logger): these fields of its SliceReport. */
+const SliceFields = z.object({
+  message: z.literal("slice resized"),
+  orderId: z.string(),
+  sliceIndex: z.number(),
+  ms: z.number(),
+  done: count,
+  failed: count,
+  skipped: count,
+  deferred: count,
+  handedBack: count,
+}) satisfies z.ZodType<
+  Pick<
+    SliceReport,
+    "orderId" | "sliceIndex" | "ms" | "done" | "failed" | "skipped" | "deferred" | "handedBack"
+  >
+>;
+const SliceLine = SliceFields.transform(({ message: _, ...slice }) => ({ kind: "slice" as const, ...slice }));
 
 // EMF writes one value or an array of values per metric.
 const values = z
