@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { intOption, numberOption } from "@thumbs/local";
+import { Command, Option } from "commander";
 
 export interface BenchArgs {
   /** Photo-like originals of ~1.2 MB in the main set. */
@@ -20,18 +21,6 @@ export interface BenchArgs {
   json: string | undefined;
 }
 
-const int = (min: number, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, received "${value}"`);
-  return n;
-};
-const number = (min: number, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!(n >= min && n <= max))
-    throw new InvalidArgumentError(`expected a number from ${min} to ${max}, received "${value}"`);
-  return n;
-};
 const list = (value: string) =>
   value
     .split(",")
@@ -63,21 +52,21 @@ export function benchCommand(text: BenchCommandText = BENCH, cpus: number = avai
     .name(text.name)
     .usage("[-- options]")
     .description(text.description)
-    .option("--images <N>", "originals of ~1.2 MB at ~8.8 MP in the main set", int(1, 10_000), 40)
-    .option("--big <N>", "originals of ~24 MP for the 24 MP row and the peak-RSS check", int(0, 100), 4)
+    .option("--images <N>", "originals of ~1.2 MB at ~8.8 MP in the main set", intOption(1, 10_000), 40)
+    .option("--big <N>", "originals of ~24 MP for the 24 MP row and the peak-RSS check", intOption(0, 100), 4)
     .option(
       "--heic <N>",
       "HEICs made from the main set for the HEIC row, ours beside native libheif; 0 skips it; " +
         "needs heif-enc (apt-get install -y libheif-examples)",
-      int(0, 100),
+      intOption(0, 100),
       4,
     )
-    .option("--megapixels <X>", "mean megapixels of the main set", number(0.1, 100), 8.8)
-    .option("--rounds <N>", "timed passes per contender, best reported", int(1, 20), 5)
+    .option("--megapixels <X>", "mean megapixels of the main set", numberOption(0.1, 100), 8.8)
+    .option("--rounds <N>", "timed passes per contender, best reported", intOption(1, 20), 5)
     .addOption(
       // One process is pinned per core, so there cannot be more than the machine has.
       new Option("--cores <N>", "processes in the all-cores run")
-        .argParser(int(1, cpus))
+        .argParser(intOption(1, cpus))
         .default(cpus, `available cores, ${cpus}`),
     )
     .addOption(new Option("--only <a,b>", text.only).argParser(list).default([], "all"))

@@ -1,32 +1,24 @@
+import type { ErrorRecord, OrderProgress } from "@thumbs/core";
+import type { ImageOutcome, SliceReport } from "@thumbs/worker";
 import type { CpuAccount, ImageRecord, LaneRecord, RunResult, SliceRecord } from "./result.js";
 import { countBy, summarize } from "./stats.js";
 
-/** One slice delivery as observed: from a local worker's IPC report or from Lambda logs. */
-export interface ObservedSlice {
+/** One slice delivery as observed: a local worker's SliceReport over IPC, or a Lambda log line. */
+export type ObservedSlice = Pick<
+  SliceReport,
+  "sliceIndex" | "ms" | "done" | "failed" | "skipped" | "deferred" | "handedBack"
+> & {
   lane: string;
-  sliceIndex: number;
   startEpochMs: number;
   endEpochMs: number;
-  ms: number;
   /** Per-image outcomes; empty on AWS, where only slice totals are logged. */
-  images: Array<{
-    index: number;
-    key: string | undefined;
-    status: ImageRecord["status"];
-    failureClass?: string | undefined;
-    ms: number;
-  }>;
-  done: number;
-  failed: number;
-  skipped: number;
-  deferred?: number | undefined;
-  handedBack?: number | undefined;
-}
+  images: ImageOutcome[];
+};
 
 export interface RunObservation {
   label: string;
   orderId: string;
-  progress: { total: number; done: number; failed: number; status: string; slices: number };
+  progress: Pick<OrderProgress, "total" | "done" | "failed" | "status" | "slices">;
   wallMs: number;
   wallSource: string;
   /** Epoch ms at which order-completed was emitted: 0 on the run's clock. */
@@ -36,7 +28,7 @@ export interface RunObservation {
   sliceFailures: Array<{ lane: string; error: string; startEpochMs: number; endEpochMs: number }>;
   /** Peak RSS per lane when known (local worker processes report it). */
   peakRss: Map<string, number>;
-  errors: Array<{ key: string; class: string; message: string }>;
+  errors: Array<Pick<ErrorRecord, "key" | "class" | "message">>;
   /** Per-image times from metrics when no per-image outcomes exist (AWS EMF ImageMs values). */
   imageMsFromMetrics?: number[] | undefined;
   cpu?: CpuAccount | undefined;
@@ -65,7 +57,7 @@ export function finalOutcomes(slices: readonly ObservedSlice[]): ImageRecord[] {
       if (previous && RANK[previous.status] > RANK[image.status]) continue;
       byIndex.set(image.index, {
         index: image.index,
-        key: image.key ?? null,
+        key: image.key,
         status: image.status,
         ...(image.failureClass ? { failureClass: image.failureClass } : {}),
         ms: image.ms,
@@ -91,8 +83,8 @@ export function analyzeRun(o: RunObservation): RunResult {
       done: s.done,
       failed: s.failed,
       skipped: s.skipped,
-      deferred: s.deferred ?? 0,
-      handedBack: s.handedBack ?? 0,
+      deferred: s.deferred,
+      handedBack: s.handedBack,
     }))
     .sort((a, b) => a.startMs - b.startMs);
   const seconds = o.wallMs / 1000;
@@ -126,7 +118,7 @@ export function analyzeRun(o: RunObservation): RunResult {
             (i) => i.failureClass ?? "Unknown",
           )
         : countBy(o.errors, (e) => e.class),
-    errorSamples: o.errors.slice(0, 20),
+    errorSamples: o.errors.slice(0, 20).map((e) => ({ key: e.key, class: e.class, message: e.message })),
     images,
     ...(workedMs.length === 0 && o.imageMsFromMetrics ? { imageMsSamples: o.imageMsFromMetrics } : {}),
     slices,

@@ -1,13 +1,14 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { otherLoadShare, systemCpuMs } from "./cpu-usage.js";
+import { type MachineCpu, machineCpuMs, otherLoadShare } from "./cpu-usage.js";
 import type { BaselineBracket, BaselineResult } from "./result.js";
 import { summarize } from "./stats.js";
 
 export type BaselineMessage = { type: "job"; index: number; path: string } | { type: "end" };
+type BaselineResultReply = { type: "result"; index: number; ms: number; bytes: number; error?: string };
 export type BaselineReply =
   | { type: "ready" }
-  | { type: "result"; index: number; ms: number; bytes: number; error?: string }
+  | BaselineResultReply
   | { type: "finished"; cpuMs: number; rssBytes: number };
 
 // Compiled entry point; this module runs from src/ (tests) or dist/, both one level below the package.
@@ -31,33 +32,23 @@ export async function runBaseline(
   let lastResultAt = 0;
   // Machine-wide only: a process that ran out of work has already exited when the last one finishes,
   // so the processes' own CPU comes from their reports instead.
-  const before = systemCpuMs();
-  let after: ReturnType<typeof systemCpuMs>;
+  const before = machineCpuMs();
+  let after: MachineCpu | undefined;
   const started = performance.now();
   const feed = (child: ChildProcess) => {
     const index = next++;
     const file = files[index];
     child.send(file ? ({ type: "job", index, path: file.path } satisfies BaselineMessage) : { type: "end" });
   };
-  const finished = children.map(
-    (child) =>
-      new Promise<{ cpuMs: number }>((resolve, reject) => {
-        child.on("message", (raw) => {
-          const reply = raw as BaselineReply;
-          if (reply.type === "result") {
-            lastResultAt = performance.now();
-            if (reply.error) failures.push(`image ${reply.index}: ${reply.error}`);
-            else images.push({ index: reply.index, ms: reply.ms, bytes: reply.bytes });
-            onProgress(images.length + failures.length);
-            if (images.length + failures.length === files.length) after = systemCpuMs();
-            feed(child);
-          } else if (reply.type === "finished") resolve({ cpuMs: reply.cpuMs });
-        });
-        child.once("exit", (code) =>
-          reject(new Error(`A baseline process exited (code ${code}) before it reported its CPU time.`)),
-        );
-      }),
-  );
+  const onResult = (child: ChildProcess, reply: BaselineResultReply) => {
+    lastResultAt = performance.now();
+    if (reply.error) failures.push(`image ${reply.index}: ${reply.error}`);
+    else images.push({ index: reply.index, ms: reply.ms, bytes: reply.bytes });
+    onProgress(images.length + failures.length);
+    if (images.length + failures.length === files.length) after = machineCpuMs();
+    feed(child);
+  };
+  const finished = children.map((child) => cpuWhenFinished(child, (reply) => onResult(child, reply)));
   for (let lane = 0; lane < inFlight; lane++) for (const child of children) feed(child);
   const cpu = await Promise.all(finished);
   if (failures.length > 0) {
@@ -67,7 +58,7 @@ export async function runBaseline(
     );
   }
   const cpuMs = cpu.reduce((sum, c) => sum + c.cpuMs, 0);
-  const otherLoad = otherLoadShare(before, after, cpuMs);
+  const otherLoad = after && otherLoadShare(before, after, cpuMs);
   images.sort((a, b) => a.index - b.index);
   return {
     processes,
@@ -124,6 +115,22 @@ export function bracketOf(when: BaselineBracket["when"], b: BaselineResult): Bas
     cpuMsPerImage: b.cpuMsPerImage,
     otherLoadShare: b.otherLoadShare,
   };
+}
+
+/** A baseline process's CPU time once it has finished, handing on each image's result meanwhile. */
+function cpuWhenFinished(
+  child: ChildProcess,
+  onResult: (reply: BaselineResultReply) => void,
+): Promise<{ cpuMs: number }> {
+  return new Promise((resolve, reject) => {
+    child.on("message", (reply: BaselineReply) => {
+      if (reply.type === "result") onResult(reply);
+      else if (reply.type === "finished") resolve({ cpuMs: reply.cpuMs });
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`A baseline process exited (code ${code}) before it reported its CPU time.`)),
+    );
+  });
 }
 
 function startChild(): Promise<ChildProcess> {

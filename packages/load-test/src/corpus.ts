@@ -1,6 +1,9 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { cachedPhotos, samplePhotos } from "@thumbs/local";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { cachedPhotos, samplePhotos, uploadOrder } from "@thumbs/local";
+import { z } from "zod";
+import type { Progress } from "./progress.js";
 
 export interface CorpusOptions {
   images: number;
@@ -26,8 +29,7 @@ export interface Corpus {
 /** Mean size in MB of photos generated with a given detail (a probe, or a fake in tests). */
 export type SizeProbe = (detail: number) => Promise<number>;
 
-// Two probes far enough apart that their slope is stable; file size is close to linear in detail
-// (measured 0.56 / 0.84 / 1.14 / 1.46 MB at 0.1 / 0.2 / 0.3 / 0.4 for 8.8 MP).
+// Two probes far enough apart that their slope is stable: file size is close to linear in detail.
 const PROBE_LOW = 0.25;
 const PROBE_HIGH = 0.5;
 
@@ -89,16 +91,19 @@ export async function loadTestCorpus(
   };
 }
 
+/** load-test-calibration.json: the calibrated detail per seed, megapixels and target size. */
+const CalibrationCache = z.record(z.string(), z.number());
+
 async function cachedCalibration(
   options: CorpusOptions,
   onStatus: (line: string) => void,
 ): Promise<{ detail: number; cached: boolean }> {
   const file = join(options.cacheDir, "load-test-calibration.json");
   const key = `${options.seed}|${options.megapixels}mp|${options.sizeMb}MB`;
-  const known: Record<string, number> = await readFile(file, "utf8").then(
-    (text) => JSON.parse(text) as Record<string, number>,
-    () => ({}),
-  );
+  // A missing, unreadable or malformed cache is recalibrated and rewritten.
+  const known = await readFile(file, "utf8")
+    .then((text) => CalibrationCache.parse(JSON.parse(text)))
+    .catch((): Record<string, number> => ({}));
   const hit = known[key];
   if (hit !== undefined) return { detail: hit, cached: true };
   onStatus(`Calibrating the photo generator for ${options.sizeMb} MB at ${options.megapixels} MP…`);
@@ -106,4 +111,23 @@ async function cachedCalibration(
   await mkdir(options.cacheDir, { recursive: true });
   await writeFile(file, `${JSON.stringify({ ...known, [key]: detail }, null, 2)}\n`);
   return { detail, cached: false };
+}
+
+// Uploading in chunks only to move the progress bar; uploadOrder itself keeps 16 PUTs in flight.
+const UPLOAD_CHUNK = 50;
+
+/** Uploads originals under `prefix`, as the backend does before emitting order-completed. */
+export async function uploadOriginals(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  files: Corpus["files"],
+  progress: Progress,
+): Promise<void> {
+  progress.start("Uploading", files.length);
+  for (let start = 0; start < files.length; start += UPLOAD_CHUNK) {
+    await uploadOrder(s3, bucket, prefix, files.slice(start, start + UPLOAD_CHUNK));
+    progress.update(Math.min(files.length, start + UPLOAD_CHUNK));
+  }
+  progress.stop();
 }

@@ -1,91 +1,100 @@
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { cpus } from "node:os";
+import type { WorkerProcessMessage } from "@thumbs/local";
+import type { CpuAccount } from "./result.js";
 
 /**
- * CPU accounting from Linux's /proc, so a run can tell how much CPU the pipeline itself used and
- * how much other processes took from the same cores meanwhile (a busy machine stretches wall times,
- * and a wall-time ratio alone cannot tell that from pipeline overhead). Every reader returns
- * undefined where /proc is not available (macOS, Windows).
+ * CPU accounting for a local run: how much CPU the pipeline's own processes used, and how much other
+ * processes took from the same cores meanwhile (a busy machine stretches wall times, and a wall-time
+ * ratio alone cannot tell that from pipeline overhead). Each process reports its own CPU time, so no
+ * platform-specific process table is read.
  */
 
-let ticksPerSecond: number | undefined;
-function clockTicks(): number {
-  if (ticksPerSecond === undefined) {
-    try {
-      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-    } catch {
-      ticksPerSecond = 100; // USER_HZ is 100 on every mainstream Linux build
-    }
+export interface MachineCpu {
+  busyMs: number;
+  totalMs: number;
+}
+
+/** Busy and total CPU ms of the whole machine so far, all cores (os.cpus(): idle is idle, the rest busy). */
+export function machineCpuMs(): MachineCpu {
+  let busyMs = 0;
+  let idleMs = 0;
+  for (const { times } of cpus()) {
+    busyMs += times.user + times.nice + times.sys + times.irq;
+    idleMs += times.idle;
   }
-  return ticksPerSecond;
-}
-
-/** User + system CPU ms a process has used so far, from /proc/<pid>/stat. */
-export function processCpuMs(pid: number): number | undefined {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"), clockTicks());
-  } catch {
-    return undefined;
-  }
-}
-
-/** utime + stime (fields 14 and 15) of a /proc/<pid>/stat line, in ms. */
-export function parseProcStat(line: string, ticks: number): number {
-  // The command name (field 2) is in parentheses and may hold spaces: count fields after its ")".
-  const fields = line.slice(line.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) / ticks) * 1000;
-}
-
-/** Busy and total CPU ms of the whole machine (all cores), from the first line of /proc/stat. */
-export function systemCpuMs(): { busyMs: number; totalMs: number } | undefined {
-  try {
-    return parseSystemStat(readFileSync("/proc/stat", "utf8"), clockTicks());
-  } catch {
-    return undefined;
-  }
-}
-
-/** Sums the "cpu" line of /proc/stat: idle and iowait are idle, the rest (but guest time, already in user) busy. */
-export function parseSystemStat(text: string, ticks: number): { busyMs: number; totalMs: number } {
-  const values = text.split("\n")[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = values;
-  const busy = user + nice + system + irq + softirq + steal;
-  return { busyMs: (busy / ticks) * 1000, totalMs: ((busy + idle + iowait) / ticks) * 1000 };
-}
-
-export interface CpuSnapshot {
-  system: { busyMs: number; totalMs: number } | undefined;
-  /** CPU ms of the processes being measured (undefined entries are processes that could not be read). */
-  own: Array<number | undefined>;
-}
-
-export function snapshot(ownPids: readonly number[]): CpuSnapshot {
-  return { system: systemCpuMs(), own: ownPids.map(processCpuMs) };
+  return { busyMs, totalMs: busyMs + idleMs };
 }
 
 /**
- * The share of the machine's CPU capacity that processes other than `ownMs`'s used between two
- * system snapshots: 0 on an otherwise idle machine. Undefined without /proc.
+ * The share of the machine's CPU capacity that processes other than ours used between two machine
+ * readings, our own processes having used `ownMs`: 0 on an otherwise idle machine.
  */
-export function otherLoadShare(
-  before: CpuSnapshot["system"],
-  after: CpuSnapshot["system"],
-  ownMs: number,
-): number | undefined {
-  if (!before || !after) return undefined;
+export function otherLoadShare(before: MachineCpu, after: MachineCpu, ownMs: number): number | undefined {
   const total = after.totalMs - before.totalMs;
   if (!(total > 0)) return undefined;
   return Math.max(0, (after.busyMs - before.busyMs - ownMs) / total);
 }
 
-/** Σ of the per-process CPU ms used between two snapshots of the same pids. */
-export function ownCpuDelta(before: CpuSnapshot, after: CpuSnapshot): number | undefined {
-  let sum = 0;
-  for (let i = 0; i < before.own.length; i++) {
-    const a = before.own[i];
-    const b = after.own[i];
-    if (a === undefined || b === undefined) return undefined;
-    sum += b - a;
+const cpuMsOf = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1000;
+
+/** A worker process's CPU ms so far, as it reports itself over IPC; undefined when it exits first. */
+export function workerCpuMs(child: ChildProcess): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const finish = (cpuMs?: number) => {
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+      resolve(cpuMs);
+    };
+    const onMessage = (message: WorkerProcessMessage) => {
+      if (message.type === "cpu") finish(message.cpuMs);
+    };
+    const onExit = () => finish();
+    child.on("message", onMessage);
+    child.on("exit", onExit);
+    if (child.connected) child.send("cpu", (error: Error | null) => error && finish());
+    else finish();
+  });
+}
+
+export interface CpuSnapshot {
+  machine: MachineCpu;
+  /** This process: fauxqs and the coordinator run in it. */
+  parentMs: number;
+  /** One entry per worker process, in the same order each time; undefined when one did not answer. */
+  workersMs: Array<number | undefined>;
+  redisMs: number | undefined;
+}
+
+/** Everything's CPU time at one moment: this process, each worker process, Redis and the machine. */
+export async function cpuSnapshot(
+  workers: readonly ChildProcess[],
+  redis: { info(section: string): Promise<string> },
+): Promise<CpuSnapshot> {
+  const [workersMs, redisMs] = await Promise.all([Promise.all(workers.map(workerCpuMs)), redisCpuMs(redis)]);
+  return { machine: machineCpuMs(), parentMs: cpuMsOf(process.cpuUsage()), workersMs, redisMs };
+}
+
+/** Redis server CPU so far (INFO cpu), in ms: the ledger's share of the pipeline's work. */
+async function redisCpuMs(redis: { info(section: string): Promise<string> }): Promise<number | undefined> {
+  const info = await redis.info("cpu").catch(() => "");
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, "m").exec(info)?.[1]);
+  const seconds = field("used_cpu_user") + field("used_cpu_sys");
+  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+}
+
+/** The CPU used between two snapshots; undefined when a worker process could not be read both times. */
+export function cpuAccount(before: CpuSnapshot, after: CpuSnapshot): CpuAccount | undefined {
+  let workersMs = 0;
+  for (const [i, end] of after.workersMs.entries()) {
+    const start = before.workersMs[i];
+    if (start === undefined || end === undefined) return undefined;
+    workersMs += end - start;
   }
-  return sum;
+  const parentMs = after.parentMs - before.parentMs;
+  const redisMs =
+    before.redisMs !== undefined && after.redisMs !== undefined ? after.redisMs - before.redisMs : null;
+  const totalMs = parentMs + workersMs + (redisMs ?? 0);
+  const otherLoad = otherLoadShare(before.machine, after.machine, totalMs);
+  return { totalMs, workersMs, parentMs, redisMs, otherLoadShare: otherLoad ?? null };
 }

@@ -1,11 +1,13 @@
-import type { TopLevelSpec } from "vega-lite";
-import { renderSvg } from "./charts.js";
+import { DEFAULT_SLICE_SIZE } from "@thumbs/core";
 import { bytes, ms, table, usd } from "./format.js";
 import { type ModelAssumptions, type Picks, PRICES, type Prediction } from "./model.js";
-import { escapeHtml } from "./report-html.js";
 
 /** The origin story's figure: 1,000 images (~1.2 GB) in about 3 s on Lambda. */
 export const ORIGIN_WALL_MS = 3000;
+
+// The stack's worker memory (infra/lib/config.ts DEFAULT_WORKER_MEMORY_MB): infra depends on this
+// package, so the constant cannot be imported from there.
+const DEPLOYED_MEMORY_MB = 1769;
 
 const seconds = (value: number) => `${(value / 1000).toFixed(2)} s`;
 const key = (p: Prediction) => `${p.memoryMb} MB, slices of ${p.sliceSize}`;
@@ -40,7 +42,7 @@ export function renderModelReport(
   const at = (m: number, s: number) => predictions.find((p) => p.memoryMb === m && p.sliceSize === s)!;
   const lines = modelPreamble(a, source);
 
-  const resizeSlice = sliceSizes.includes(25) ? 25 : sliceSizes.at(-1)!;
+  const resizeSlice = sliceSizes.includes(DEFAULT_SLICE_SIZE) ? DEFAULT_SLICE_SIZE : sliceSizes.at(-1)!;
   lines.push(
     "",
     `Per-image resize time on a worker (slices of ${resizeSlice}), AVG and MAX: the CPU part of one image, stretched`,
@@ -101,14 +103,16 @@ export function originVerdict(
   picks: Picks,
 ): string[] {
   const fastest = picks.speed;
-  const deployed = predictions.find((p) => p.memoryMb === 1769 && p.sliceSize === 25);
+  const deployed = predictions.find(
+    (p) => p.memoryMb === DEPLOYED_MEMORY_MB && p.sliceSize === DEFAULT_SLICE_SIZE,
+  );
   const warmWithin = predictions.filter((p) => p.warmWallMs <= ORIGIN_WALL_MS);
   const coldWithin = predictions.filter((p) => p.coldWallMs <= ORIGIN_WALL_MS);
   const cheapestWarm = [...warmWithin].sort((x, y) => x.warmCost - y.warmCost)[0];
   const lines = [`Against the origin's ~3 s for 1,000 images (~1.2 GB), for ${a.images} images here:`];
   if (deployed)
     lines.push(
-      `  the deployed default (1769 MB, slices of 25): ${seconds(deployed.warmWallMs)} warm, ${seconds(deployed.coldWallMs)} cold, ${usd(deployed.warmCost)}`,
+      `  the deployed default (${DEPLOYED_MEMORY_MB} MB, slices of ${DEFAULT_SLICE_SIZE}): ${seconds(deployed.warmWallMs)} warm, ${seconds(deployed.coldWallMs)} cold, ${usd(deployed.warmCost)}`,
     );
   lines.push(
     `  fastest (${key(fastest)}): ${seconds(fastest.warmWallMs)} warm, ${seconds(fastest.coldWallMs)} cold`,
@@ -120,64 +124,4 @@ export function originVerdict(
       : "  from a cold start none does: instance start-up alone takes a large part of the 3 s",
   );
   return lines;
-}
-
-/** Charts for the model report: AVG/MAX resize time by memory, and wall time and cost by memory. */
-export async function renderModelHtml(
-  lines: readonly string[],
-  predictions: readonly Prediction[],
-): Promise<string> {
-  const resize = predictions.filter((p) => p.sliceSize === 25);
-  const resizeValues = resize.flatMap((p) => [
-    { memory: p.memoryMb, ms: p.resizeAvgMs, series: "AVG" },
-    { memory: p.memoryMb, ms: p.resizeMaxMs, series: "MAX" },
-  ]);
-  const byMemory = (field: "warmWallMs" | "warmCost", title: string, scale = 1): TopLevelSpec => ({
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
-    width: 760,
-    height: 260,
-    data: {
-      values: predictions.map((p) => ({
-        memory: p.memoryMb,
-        value: p[field] * scale,
-        slice: `slices of ${p.sliceSize}`,
-      })),
-    },
-    mark: { type: "line", point: true },
-    encoding: {
-      x: { field: "memory", type: "quantitative", title: "worker memory (MB)" },
-      y: {
-        field: "value",
-        type: "quantitative",
-        title: field === "warmCost" ? "USD per order" : "seconds",
-        // Costs differ by cents around a floor set by S3 requests: an axis from 0 would hide them.
-        scale: { zero: field !== "warmCost" },
-      },
-      color: { field: "slice", type: "nominal", title: null, sort: null },
-    },
-  });
-  const charts = await Promise.all([
-    renderSvg({
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title: "Predicted per-image resize time on the worker (slices of 25): AVG and MAX",
-      width: 760,
-      height: 260,
-      data: { values: resizeValues },
-      mark: { type: "line", point: true },
-      encoding: {
-        x: { field: "memory", type: "quantitative", title: "worker memory (MB)" },
-        y: { field: "ms", type: "quantitative", title: "ms per image", scale: { type: "log" } },
-        color: { field: "series", type: "nominal", title: null },
-      },
-    }),
-    renderSvg(byMemory("warmWallMs", "Predicted wall time of the order, warm", 1 / 1000)),
-    renderSvg(byMemory("warmCost", "Predicted cost of the order, warm")),
-  ]);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>thumbs Lambda model</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:900px;padding:0 16px}pre{font-size:12px;overflow-x:auto}svg{max-width:100%;height:auto}</style>
-</head><body><h1>thumbs: Lambda memory/cost model</h1>
-${charts.map((svg) => `<figure>${svg}</figure>`).join("\n")}
-<pre>${escapeHtml(lines.join("\n"))}</pre></body></html>
-`;
 }

@@ -71,7 +71,7 @@ export function renderTextReport(result: LoadTestResult): string[] {
       row(
         "CPU ratio",
         o.cpuRatio === null
-          ? "not measured (needs Linux /proc)"
+          ? "not measured (a worker process did not report its CPU)"
           : `${o.cpuRatio.toFixed(3)}  (pipeline CPU ÷ pure-resize CPU, same images)`,
       ),
       ...(o.workerCpu ? [workerCpuLine(o.workerCpu)] : []),

@@ -1,33 +1,21 @@
+import type { ErrorRecord, OrderStatus } from "@thumbs/core";
+import type { ImageOutcome, SliceReport } from "@thumbs/worker";
 import type { Summary } from "./stats.js";
 
-/** One image as the workers reported it (the final outcome when a slice was delivered twice). */
-export interface ImageRecord {
-  index: number;
-  key: string | null;
-  /** As the worker reports it (ImageOutcome.status); deferred and handed-back images come back in a follow-up slice. */
-  status: "done" | "failed" | "skipped" | "deferred" | "handed-back";
-  failureClass?: string | undefined;
-  /** The time this image held its worker's lane: fetch + sniff + resize + store, less any fetch that ran ahead. */
-  ms: number;
+/**
+ * One image as the workers reported it (the final outcome when a slice was delivered twice), on the
+ * lane and in the slice that gave that outcome.
+ */
+export type ImageRecord = Pick<ImageOutcome, "index" | "key" | "status" | "failureClass" | "ms"> & {
   lane: string;
   sliceIndex: number;
-}
+};
 
 /** One delivery of one slice to one worker, placed on the run's clock (0 = order-completed). */
-export interface SliceRecord {
-  lane: string;
-  sliceIndex: number;
-  startMs: number;
-  endMs: number;
-  /** The handler's own time for the slice (SliceReport.ms). */
-  ms: number;
-  done: number;
-  failed: number;
-  skipped: number;
-  /** Transient failures re-queued, and images handed back unstarted near the time limit. */
-  deferred: number;
-  handedBack: number;
-}
+export type SliceRecord = Pick<
+  SliceReport,
+  "sliceIndex" | "ms" | "done" | "failed" | "skipped" | "deferred" | "handedBack"
+> & { lane: string; startMs: number; endMs: number };
 
 /** A worker process (local) or a Lambda execution environment, i.e. one log stream (AWS). */
 export interface LaneRecord {
@@ -54,7 +42,7 @@ export interface RunResult {
   /** "local", or "cold" / "warm" on AWS. */
   label: string;
   orderId: string;
-  status: string;
+  status: OrderStatus;
   total: number;
   done: number;
   failed: number;
@@ -69,12 +57,12 @@ export interface RunResult {
   lanes: LaneRecord[];
   sliceFailures: Array<{ lane: string; error: string; startMs: number; endMs: number }>;
   errorsByClass: Record<string, number>;
-  errorSamples: Array<{ key: string; class: string; message: string }>;
+  errorSamples: Array<Pick<ErrorRecord, "key" | "class" | "message">>;
   images: ImageRecord[];
   /** AWS: per-image times from the workers' ImageMs metric (no per-image outcomes are logged there). */
   imageMsSamples?: number[] | undefined;
   slices: SliceRecord[];
-  /** Local runs on Linux: the CPU the pipeline used (see CpuAccount). */
+  /** Local runs: the CPU the pipeline used (see CpuAccount). */
   cpu?: CpuAccount | undefined;
   /** The counts add up: done + failed == total == images reported. */
   consistency: { ok: boolean; notes: string[] };
@@ -89,20 +77,19 @@ export interface BaselineResult {
   /** CPU time (user + system) of the baseline processes. */
   cpuMs: number;
   cpuMsPerImage: number;
-  /** Share of the machine's CPU capacity other processes used meanwhile (null without /proc). */
+  /** Share of the machine's CPU capacity other processes used meanwhile (null when the machine's CPU times could not be read). */
   otherLoadShare: number | null;
   perImageMs: Summary;
   images: Array<{ index: number; ms: number; bytes: number }>;
 }
 
 /** One pure-resize baseline of a bracket: run just before, or just after, the pipeline. */
-export interface BaselineBracket {
+export type BaselineBracket = Pick<
+  BaselineResult,
+  "wallMs" | "cpuMs" | "cpuMsPerImage" | "otherLoadShare"
+> & {
   when: "before" | "after";
-  wallMs: number;
-  cpuMs: number;
-  cpuMsPerImage: number;
-  otherLoadShare: number | null;
-}
+};
 
 /**
  * Worker-process CPU per image ÷ pure-resize CPU per image: what Lambda bills per image, against what
@@ -127,7 +114,7 @@ export interface OverheadResult {
   wallOverBaselineWall: number;
   /**
    * CPU the pipeline's processes used ÷ CPU pure resizing used, for the same images: unlike the wall
-   * ratio, not stretched when other processes share the cores. Null without /proc.
+   * ratio, not stretched when other processes share the cores. Null when not measured.
    */
   cpuRatio: number | null;
   /** The workers' own CPU per image against pure resizing's (see WorkerCpuRatio), when measured. */

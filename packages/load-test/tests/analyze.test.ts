@@ -11,6 +11,8 @@ const slice = (overrides: Partial<ObservedSlice>): ObservedSlice => ({
   done: 0,
   failed: 0,
   skipped: 0,
+  deferred: 0,
+  handedBack: 0,
   ...overrides,
 });
 

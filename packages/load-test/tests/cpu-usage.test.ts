@@ -1,27 +1,36 @@
+import type { ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { otherLoadShare, ownCpuDelta, parseProcStat, parseSystemStat } from "../src/cpu-usage.js";
+import { type CpuSnapshot, cpuAccount, machineCpuMs, otherLoadShare, workerCpuMs } from "../src/cpu-usage.js";
 
-describe("CPU accounting from /proc", () => {
-  it("reads utime + stime of a process, even with spaces and parentheses in its name", () => {
-    // Prepare: fields 14 and 15 are 250 and 50 ticks
-    const line = "4242 (node (worker) x) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 11 0 100 1 1";
+/** A stand-in worker process that answers "cpu" with `cpuMs`, or exits without answering. */
+function fakeWorker(cpuMs: number | "exits"): ChildProcess {
+  const child = Object.assign(new EventEmitter(), { connected: true }) as unknown as ChildProcess;
+  child.send = ((message: string, callback: (error: Error | null) => void) => {
+    callback(null);
+    if (message !== "cpu") return true;
+    if (cpuMs === "exits") child.emit("exit", 1, null);
+    else child.emit("message", { type: "cpu", pid: 1, cpuMs });
+    return true;
+  }) as ChildProcess["send"];
+  return child;
+}
 
+const snapshot = (workersMs: Array<number | undefined>, parentMs: number, redisMs?: number): CpuSnapshot => ({
+  machine: { busyMs: 0, totalMs: 0 },
+  parentMs,
+  workersMs,
+  redisMs,
+});
+
+describe("CPU accounting", () => {
+  it("reads the machine's busy time as a part of its total", () => {
     // Act
-    const ms = parseProcStat(line, 100);
+    const cpu = machineCpuMs();
 
     // Assess
-    expect(ms).toBe(3000);
-  });
-
-  it("splits the machine's time into busy and total", () => {
-    // Prepare: user nice system idle iowait irq softirq steal guest guest_nice
-    const text = "cpu  100 10 50 800 40 0 0 0 5 0\ncpu0 50 5 25 400 20 0 0 0 0 0\n";
-
-    // Act
-    const cpu = parseSystemStat(text, 100);
-
-    // Assess
-    expect(cpu).toEqual({ busyMs: 1600, totalMs: 10000 });
+    expect(cpu.busyMs).toBeGreaterThan(0);
+    expect(cpu.totalMs).toBeGreaterThanOrEqual(cpu.busyMs);
   });
 
   it("attributes to other processes what the machine did beyond our own processes", () => {
@@ -34,14 +43,26 @@ describe("CPU accounting from /proc", () => {
 
     // Assess
     expect(share).toBeCloseTo(0.2, 10);
-    expect(otherLoadShare(undefined, after, 0)).toBeUndefined();
+    expect(otherLoadShare(after, after, 0)).toBeUndefined();
   });
 
-  it("sums per-process deltas, and gives up when a process could not be read", () => {
-    // Act / Assess
-    expect(ownCpuDelta({ system: undefined, own: [10, 20] }, { system: undefined, own: [15, 40] })).toBe(25);
-    expect(
-      ownCpuDelta({ system: undefined, own: [10, undefined] }, { system: undefined, own: [15, 40] }),
-    ).toBe(undefined);
+  it("asks a worker process for its own CPU time, and gets nothing from one that exits", async () => {
+    // Act
+    const answered = await workerCpuMs(fakeWorker(1234.5));
+    const exited = await workerCpuMs(fakeWorker("exits"));
+
+    // Assess
+    expect(answered).toBe(1234.5);
+    expect(exited).toBeUndefined();
+  });
+
+  it("sums per-process deltas, and gives up when a worker could not be read", () => {
+    // Act
+    const account = cpuAccount(snapshot([10, 20], 100, 5), snapshot([15, 40], 130, 7));
+    const missing = cpuAccount(snapshot([10, undefined], 100), snapshot([15, 40], 130));
+
+    // Assess
+    expect(account).toMatchObject({ workersMs: 25, parentMs: 30, redisMs: 2, totalMs: 57 });
+    expect(missing).toBeUndefined();
   });
 });

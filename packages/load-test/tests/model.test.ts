@@ -9,7 +9,7 @@ import {
   predictGrid,
   vcpuShare,
 } from "../src/model.js";
-import { spreadSample } from "../src/model-input.js";
+import { spreadSample } from "../src/model-command.js";
 
 const assumptions: ModelAssumptions = {
   ...DEFAULT_ASSUMPTIONS,

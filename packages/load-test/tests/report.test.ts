@@ -27,6 +27,8 @@ function fixture(): LoadTestResult {
         done: 1,
         failed: 1,
         skipped: 0,
+        deferred: 0,
+        handedBack: 0,
         images: [
           { index: 0, key: "a.jpg", status: "done", ms: 80 },
           { index: 1, key: "b.jpg", status: "failed", failureClass: "Corrupt", ms: 5 },

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mergeBaselines } from "../src/baseline.js";
-import { measuredFromResult } from "../src/model-input.js";
+import { measuredFromResult } from "../src/model-command.js";
 import { overheadRatio, workerCpuRatio } from "../src/overhead.js";
 import type { BaselineResult, LoadTestResult } from "../src/result.js";
 import { summarize } from "../src/stats.js";

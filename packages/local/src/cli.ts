@@ -1,22 +1,11 @@
 #!/usr/bin/env node
 import { join } from "node:path";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
+import { intOption, numberOption } from "./cli-options.js";
 import { runDemo } from "./demo.js";
 
 // Node 20 is supported locally (Lambda runs nodejs22.x): the SDK's notice about Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
-const int = (min: number, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
-  return n;
-};
-const positive = (value: string) => {
-  const n = Number(value);
-  if (!(n > 0 && n <= 100)) throw new InvalidArgumentError("expected a number above 0 and at most 100");
-  return n;
-};
 
 const program = new Command()
   .name("thumbs-demo")
@@ -30,7 +19,7 @@ const program = new Command()
   .option(
     "-n, --images <count>",
     "how many photos to generate when no --input is given (default: 24 camera-style, 200 uniform)",
-    int(1, 100_000),
+    intOption(1, 100_000),
   )
   .addOption(
     new Option(
@@ -45,7 +34,7 @@ const program = new Command()
       "--megapixels <mp>",
       "average size of uniform photos, in megapixels (implies --corpus uniform)",
     )
-      .argParser(positive)
+      .argParser(numberOption(0.01, 100))
       .implies({ corpus: "uniform" }),
   )
   .option(
@@ -58,14 +47,14 @@ const program = new Command()
       .choices(["prefix", "keys"])
       .default("prefix"),
   )
-  .option("-w, --workers <count>", "worker processes (default: one per core)", int(1, 64))
-  .option("--slice-size <count>", "images per slice (default 25)", int(1, 10_000))
+  .option("-w, --workers <count>", "worker processes (default: one per core)", intOption(1, 64))
+  .option("--slice-size <count>", "images per slice (default 25)", intOption(1, 10_000))
   .option("-o, --output <dir>", "folder the thumbnails are downloaded into", "out")
   .option("--cache-dir <dir>", "where generated photos are cached", join(".cache", "samples"))
   .option("--order-id <id>", "order id (default: demo-<timestamp>-<random>)")
   .option("--no-progress", "no progress bar (for logs and CI)")
   .option("--serve", "after the order, keep the admin dashboard and API running (Ctrl-C stops)", false)
-  .option("--port <port>", "port for --serve (default: a free one)", int(1, 65_535))
+  .option("--port <port>", "port for --serve (default: a free one)", intOption(1, 65_535))
   .showHelpAfterError();
 
 async function main(): Promise<number> {

@@ -1,6 +1,7 @@
 export * from "./admin-server.js";
 export * from "./await-order.js";
 export * from "./camera-photos.js";
+export * from "./cli-options.js";
 export * from "./config.js";
 export * from "./corpus.js";
 export * from "./dead-letters.js";

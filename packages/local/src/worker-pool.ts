@@ -8,7 +8,9 @@ import { WorkerProcessError } from "./errors.js";
 export type WorkerProcessMessage =
   | { type: "ready"; pid: number }
   | { type: "slices"; pid: number; reports: SliceReport[]; started: number; ended: number; rss: number }
-  | { type: "slice-failed"; pid: number; error: string; started: number; ended: number };
+  | { type: "slice-failed"; pid: number; error: string; started: number; ended: number }
+  /** The answer to a "cpu" message: user + system CPU ms the process (all its threads) has used so far. */
+  | { type: "cpu"; pid: number; cpuMs: number };
 
 /** What the pool records: the workers' messages, and what the pool itself saw happen to them. */
 export type WorkerPoolEvent =

@@ -66,6 +66,12 @@ function decodedPath(path: string): string {
 const send = (message: WorkerProcessMessage) => process.send?.(message);
 process.on("message", (m) => {
   if (m === "stop") stopping = true;
+  // The load test's CPU account asks before and after an order; only the process itself knows its
+  // CPU time on every platform.
+  if (m === "cpu") {
+    const { user, system } = process.cpuUsage();
+    send({ type: "cpu", pid: process.pid, cpuMs: (user + system) / 1000 });
+  }
 });
 process.on("disconnect", () => {
   stopping = true;

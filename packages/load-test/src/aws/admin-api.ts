@@ -1,5 +1,7 @@
 import type { AwsCredentialIdentity, Provider } from "@smithy/types";
+import { ErrorRecordSchema, ORDER_STATUSES, type OrderProgress } from "@thumbs/core";
 import { adminApiSigner, regionOfApiUrl, signAdminRequest } from "@thumbs/error-consumer";
+import { z } from "zod";
 
 /** The region of an API Gateway URL such as https://abc123.execute-api.eu-west-1.amazonaws.com/. */
 export function regionFromApiUrl(url: string): string {
@@ -34,32 +36,34 @@ export async function signAdminGet(
   return { url: signed.url.toString(), headers: signed.headers };
 }
 
-export interface AdminOrder {
-  orderId: string;
-  total: number;
-  done: number;
-  failed: number;
-  pending: number;
-  slices: number;
-  status: string;
-  complete: boolean;
-  createdAt: string;
-  completedAt: string | null;
-}
+/** The fields of the admin API's order progress (the ledger's OrderProgress) the load test reads. */
+const AdminOrderSchema = z.object({
+  total: z.number(),
+  done: z.number(),
+  failed: z.number(),
+  slices: z.number(),
+  status: z.enum(ORDER_STATUSES),
+  complete: z.boolean(),
+  completedAt: z.string().nullable(),
+}) satisfies z.ZodType<
+  Pick<OrderProgress, "total" | "done" | "failed" | "slices" | "status" | "complete" | "completedAt">
+>;
 
-export interface AdminErrorPage {
-  records: Array<{ index: number; key: string; class: string; message: string }>;
-  total: number;
-}
+export type AdminOrder = z.infer<typeof AdminOrderSchema>;
 
-/** The admin API's two reads the load test needs. */
+const ErrorPageSchema = z.object({ records: z.array(ErrorRecordSchema), total: z.number() });
+
+// The admin API's largest page of error records.
+const ERROR_PAGE = 500;
+
+/** The admin API's two reads the load test needs, each answer checked against the product's shape. */
 export function adminApiClient(
   baseUrl: string,
   credentials: Provider<AwsCredentialIdentity>,
   region: string,
   fetchImpl: typeof fetch = fetch,
 ) {
-  const get = async <T>(path: string, query: Record<string, string> = {}): Promise<T | undefined> => {
+  const get = async <T>(schema: z.ZodType<T>, path: string, query: Record<string, string> = {}) => {
     const { url, headers } = await signAdminGet(baseUrl, path, query, credentials, region);
     const response = await fetchImpl(url, { headers });
     if (response.status === 404) return undefined;
@@ -69,21 +73,22 @@ export function adminApiClient(
           "A 403 means these credentials lack execute-api:Invoke on the admin API.",
       );
     }
-    return (await response.json()) as T;
+    return schema.parse(await response.json());
   };
+  const orderPath = (orderId: string) => `/orders/${encodeURIComponent(orderId)}`;
   return {
     /** The order's progress, or undefined while the coordinator has not recorded it yet. */
-    getOrder: (orderId: string) => get<AdminOrder>(`/orders/${encodeURIComponent(orderId)}`),
+    getOrder: (orderId: string) => get(AdminOrderSchema, orderPath(orderId)),
+    /** Every error record of the order, a page at a time. */
     listErrors: async (orderId: string) => {
-      const records: AdminErrorPage["records"] = [];
-      for (let offset = 0; ; offset += 100) {
-        const page = await get<AdminErrorPage>(`/orders/${encodeURIComponent(orderId)}/errors`, {
-          offset: String(offset),
-          limit: "100",
-        });
+      const records: z.infer<typeof ErrorRecordSchema>[] = [];
+      let page: z.infer<typeof ErrorPageSchema> | undefined;
+      do {
+        const query = { offset: String(records.length), limit: String(ERROR_PAGE) };
+        page = await get(ErrorPageSchema, `${orderPath(orderId)}/errors`, query);
         records.push(...(page?.records ?? []));
-        if (!page || records.length >= page.total || page.records.length === 0) return records;
-      }
+      } while (page && page.records.length > 0 && records.length < page.total);
+      return records;
     },
   };
 }

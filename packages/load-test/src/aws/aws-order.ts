@@ -1,9 +1,11 @@
-import { type CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { type CloudWatchLogsClient, paginateFilterLogEvents } from "@aws-sdk/client-cloudwatch-logs";
 import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { ORDER_COMPLETED_DETAIL_TYPE } from "@thumbs/core";
+import pWaitFor from "p-wait-for";
 import type { RunObservation } from "../analyze.js";
 import type { Progress } from "../progress.js";
-import type { adminApiClient } from "./admin-api.js";
+import type { AdminOrder, adminApiClient } from "./admin-api.js";
 import type { StackOutputs } from "./stack-outputs.js";
 import { type LogEvent, summarizeWorkerLogs, type WorkerLogSummary } from "./worker-logs.js";
 
@@ -42,33 +44,13 @@ export async function runAwsOrder(
   const originEpochMs = Date.now();
   const started = performance.now();
   await emit(ctx, detail);
-  progress.start(`Resizing (${label})`, 1, { done: 0, failed: 0 });
-  const deadline = started + ctx.timeoutMs;
-  let order = await ctx.admin.getOrder(orderId);
-  let sized = false;
-  while (!order?.complete) {
-    if (performance.now() > deadline) {
-      throw new Error(
-        `Order ${orderId} did not complete within ${ctx.timeoutMs / 1000} s (${order ? `${order.done} done, ${order.failed} failed of ${order.total}` : "the coordinator never recorded it"}). ` +
-          "Check the coordinator's and worker's logs and the dead-letter queues.",
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, ctx.pollMs ?? 250));
-    order = await ctx.admin.getOrder(orderId);
-    if (order && !sized) {
-      progress.stop();
-      progress.start(`Resizing (${label})`, order.total, { done: 0, failed: 0 });
-      sized = true;
-    }
-    if (order) progress.update(order.done + order.failed, { done: order.done, failed: order.failed });
-  }
+  const order = await awaitAwsOrder(ctx, label, orderId, progress);
   const observedMs = performance.now() - started;
   progress.stop();
   // completedAt is stamped by the worker that finished the order (Lambda's clock); trust it only
   // when it is consistent with what polling saw, i.e. the two clocks are not visibly apart.
   const serverMs = order.completedAt ? Date.parse(order.completedAt) - originEpochMs : Number.NaN;
   const useServer = serverMs > 0 && serverMs <= observedMs;
-  const errors = await ctx.admin.listErrors(orderId);
   progress.status(`Reading the worker logs of ${orderId} (CloudWatch Logs ingestion takes a few seconds)…`);
   const logs = await readWorkerLogs(ctx, orderId, originEpochMs, order.done + order.failed);
   return {
@@ -76,13 +58,7 @@ export async function runAwsOrder(
     observation: {
       label,
       orderId,
-      progress: {
-        total: order.total,
-        done: order.done,
-        failed: order.failed,
-        status: order.status,
-        slices: order.slices,
-      },
+      progress: order,
       wallMs: useServer ? serverMs : observedMs,
       wallSource: useServer
         ? `completedAt recorded by the last worker (polling saw it at ${(observedMs / 1000).toFixed(2)} s)`
@@ -92,7 +68,7 @@ export async function runAwsOrder(
       slices: logs.slices,
       sliceFailures: [],
       peakRss: new Map([...logs.peakMemoryMb].map(([lane, mb]) => [lane, mb * 1024 * 1024])),
-      errors: errors.map((e) => ({ key: e.key, class: e.class, message: e.message })),
+      errors: await ctx.admin.listErrors(orderId),
       imageMsFromMetrics: logs.imageMs,
     },
   };
@@ -106,7 +82,7 @@ async function emit(ctx: AwsOrderContext, detail: Record<string, string>): Promi
           {
             EventBusName: ctx.outputs.EventBusName,
             Source: ctx.eventSource,
-            DetailType: "order-completed",
+            DetailType: ORDER_COMPLETED_DETAIL_TYPE,
             Detail: JSON.stringify(detail),
           },
         ],
@@ -133,6 +109,41 @@ async function emit(ctx: AwsOrderContext, detail: Record<string, string>): Promi
   }
 }
 
+/** Polls the admin API until the order is complete, moving the progress bar. */
+async function awaitAwsOrder(
+  ctx: AwsOrderContext,
+  label: string,
+  orderId: string,
+  progress: Progress,
+): Promise<AdminOrder> {
+  let order: AdminOrder | undefined;
+  progress.start(`Resizing (${label})`, 1, { done: 0, failed: 0 });
+  const complete = async () => {
+    const seen = order;
+    order = await ctx.admin.getOrder(orderId);
+    // The bar's total is known once the coordinator has recorded the order.
+    if (order && !seen) {
+      progress.stop();
+      progress.start(`Resizing (${label})`, order.total, { done: 0, failed: 0 });
+    }
+    if (order) progress.update(order.done + order.failed, { done: order.done, failed: order.failed });
+    return order?.complete === true;
+  };
+  await pWaitFor(complete, {
+    interval: ctx.pollMs ?? 250,
+    timeout: {
+      milliseconds: ctx.timeoutMs,
+      fallback: () => {
+        throw new Error(
+          `Order ${orderId} did not complete within ${ctx.timeoutMs / 1000} s (${order ? `${order.done} done, ${order.failed} failed of ${order.total}` : "the coordinator never recorded it"}). ` +
+            "Check the coordinator's and worker's logs and the dead-letter queues.",
+        );
+      },
+    },
+  });
+  return order!;
+}
+
 /**
  * The worker log events of a run, read until every accounted image's slice line is in (CloudWatch
  * Logs delivers with a delay) or `logWaitMs` has passed.
@@ -143,30 +154,24 @@ async function readWorkerLogs(
   fromEpochMs: number,
   accounted: number,
 ): Promise<WorkerLogSummary> {
-  const deadline = Date.now() + ctx.logWaitMs;
-  for (;;) {
+  let summary = summarizeWorkerLogs([], orderId);
+  const allLogged = async () => {
     const events: LogEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await ctx.logs.send(
-        new FilterLogEventsCommand({
-          logGroupName: ctx.workerLogGroup,
-          startTime: fromEpochMs - 2_000,
-          endTime: Date.now(),
-          nextToken,
-        }),
-      );
+    const input = { logGroupName: ctx.workerLogGroup, startTime: fromEpochMs - 2_000, endTime: Date.now() };
+    for await (const page of paginateFilterLogEvents({ client: ctx.logs }, input)) {
       for (const e of page.events ?? [])
         events.push({
           logStreamName: e.logStreamName ?? "",
           timestamp: e.timestamp ?? 0,
           message: e.message ?? "",
         });
-      nextToken = page.nextToken;
-    } while (nextToken);
-    const summary = summarizeWorkerLogs(events, orderId);
-    const logged = summary.slices.reduce((sum, s) => sum + s.done + s.failed, 0);
-    if (logged >= accounted || Date.now() > deadline) return summary;
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
-  }
+    }
+    summary = summarizeWorkerLogs(events, orderId);
+    return summary.slices.reduce((sum, s) => sum + s.done + s.failed, 0) >= accounted;
+  };
+  await pWaitFor(allLogged, {
+    interval: 5_000,
+    timeout: { milliseconds: ctx.logWaitMs, fallback: () => undefined },
+  });
+  return summary;
 }

@@ -3,41 +3,32 @@ import {
   DescribeStacksCommand,
   type Output,
 } from "@aws-sdk/client-cloudformation";
+import { z } from "zod";
 
 /** The outputs of the deployed stack the load test needs (infra/lib/thumbs-stack.ts names them). */
-export interface StackOutputs {
-  SourceBucketName: string;
-  ThumbnailBucketName: string;
-  SliceTopicArn: string;
-  AdminApiUrl: string;
-  CoordinatorFunctionName: string;
-  WorkerFunctionName: string;
-  EventBusName: string;
-  RedisEndpoint: string;
-}
+const StackOutputsSchema = z.object({
+  SourceBucketName: z.string().min(1),
+  ThumbnailBucketName: z.string().min(1),
+  SliceTopicArn: z.string().min(1),
+  AdminApiUrl: z.string().min(1),
+  CoordinatorFunctionName: z.string().min(1),
+  WorkerFunctionName: z.string().min(1),
+  EventBusName: z.string().min(1),
+  RedisEndpoint: z.string().min(1),
+});
+export type StackOutputs = z.infer<typeof StackOutputsSchema>;
 
-export const REQUIRED_OUTPUTS: ReadonlyArray<keyof StackOutputs> = [
-  "SourceBucketName",
-  "ThumbnailBucketName",
-  "SliceTopicArn",
-  "AdminApiUrl",
-  "CoordinatorFunctionName",
-  "WorkerFunctionName",
-  "EventBusName",
-  "RedisEndpoint",
-];
+export const REQUIRED_OUTPUTS = StackOutputsSchema.keyof().options;
 
 /** Picks the named outputs out of DescribeStacks' list; names every missing one. */
 export function parseStackOutputs(stackName: string, outputs: readonly Output[]): StackOutputs {
-  const byKey = new Map(outputs.map((o) => [o.OutputKey, o.OutputValue]));
-  const missing = REQUIRED_OUTPUTS.filter((k) => !byKey.get(k));
-  if (missing.length > 0) {
-    throw new Error(
-      `Stack ${stackName} lacks the outputs ${missing.join(", ")} (it has: ${[...byKey.keys()].join(", ") || "none"}). ` +
-        "Deploy the current infra/ (cdk deploy) or name the right stack with --stack-name.",
-    );
-  }
-  return Object.fromEntries(REQUIRED_OUTPUTS.map((k) => [k, byKey.get(k)!])) as unknown as StackOutputs;
+  const byKey = Object.fromEntries(outputs.map((o) => [o.OutputKey, o.OutputValue]));
+  const parsed = StackOutputsSchema.safeParse(byKey);
+  if (parsed.success) return parsed.data;
+  throw new Error(
+    `Stack ${stackName} lacks the outputs ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")} (it has: ${Object.keys(byKey).join(", ") || "none"}). ` +
+      "Deploy the current infra/ (cdk deploy) or name the right stack with --stack-name.",
+  );
 }
 
 /** Reads the stack's outputs with CloudFormation DescribeStacks. */

@@ -1,3 +1,5 @@
+import type { SliceReport } from "@thumbs/worker";
+import { z } from "zod";
 import type { ObservedSlice } from "../analyze.js";
 
 /** One CloudWatch Logs event of the worker's log group. */
@@ -7,83 +9,80 @@ export interface LogEvent {
   message: string;
 }
 
-export type WorkerLogLine =
-  | {
-      kind: "slice";
-      orderId: string;
-      sliceIndex: number;
-      ms: number;
-      done: number;
-      failed: number;
-      skipped: number;
-      deferred: number;
-      handedBack: number;
-    }
-  | { kind: "metrics"; imageMs: number[]; sliceMs: number[] }
-  | {
-      kind: "report";
-      durationMs: number;
-      billedMs: number;
-      memoryMb: number;
-      maxMemoryMb: number;
-      initMs: number | undefined;
-    };
+const count = z.number().default(0);
+/** The handler's "slice resized" line (Powertools Logger): these fields of its SliceReport. */
+const SliceFields = z.object({
+  message: z.literal("slice resized"),
+  orderId: z.string(),
+  sliceIndex: z.number(),
+  ms: z.number(),
+  done: count,
+  failed: count,
+  skipped: count,
+  deferred: count,
+  handedBack: count,
+}) satisfies z.ZodType<
+  Pick<
+    SliceReport,
+    "orderId" | "sliceIndex" | "ms" | "done" | "failed" | "skipped" | "deferred" | "handedBack"
+  >
+>;
+const SliceLine = SliceFields.transform(({ message: _, ...slice }) => ({ kind: "slice" as const, ...slice }));
 
-const num = (value: unknown): number | undefined =>
-  typeof value === "number" && Number.isFinite(value) ? value : undefined;
-const list = (value: unknown): number[] =>
-  Array.isArray(value)
-    ? value.filter((v): v is number => typeof v === "number")
-    : typeof value === "number"
-      ? [value]
-      : [];
+// EMF writes one value or an array of values per metric.
+const values = z
+  .union([z.number(), z.array(z.number())])
+  .optional()
+  .transform((v) => [v ?? []].flat());
+const MetricsLine = z
+  .object({ _aws: z.object({}), ImageMs: values, SliceMs: values })
+  .refine((m) => m.ImageMs.length + m.SliceMs.length > 0)
+  .transform((m) => ({ kind: "metrics" as const, imageMs: m.ImageMs, sliceMs: m.SliceMs }));
+
+/** Lambda's REPORT line as a JSON platform.report record (JSON log format). */
+const PlatformReport = z
+  .object({
+    type: z.literal("platform.report"),
+    record: z.object({
+      metrics: z.object({
+        durationMs: z.number(),
+        billedDurationMs: z.number(),
+        memorySizeMB: z.number(),
+        maxMemoryUsedMB: z.number(),
+        initDurationMs: z.number().optional(),
+      }),
+    }),
+  })
+  .transform(({ record: { metrics: m } }) =>
+    report(m.durationMs, m.billedDurationMs, m.memorySizeMB, m.maxMemoryUsedMB, m.initDurationMs),
+  );
+
+const JsonLine = z.union([SliceLine, MetricsLine, PlatformReport]);
+export type WorkerLogLine = z.infer<typeof JsonLine>;
+
+function report(
+  durationMs: number,
+  billedMs: number,
+  memoryMb: number,
+  maxMemoryMb: number,
+  initMs?: number,
+) {
+  return { kind: "report" as const, durationMs, billedMs, memoryMb, maxMemoryMb, initMs };
+}
 
 /**
- * Recognises the three worker log lines the load test reads: the handler's "slice resized" JSON line
- * (Powertools Logger), its EMF metrics line (ImageMs, SliceMs; one value or an array), and Lambda's
- * REPORT line, as text or as a JSON platform.report record (JSON log format).
+ * Recognises the three worker log lines the load test reads: the handler's "slice resized" JSON line,
+ * its EMF metrics line (ImageMs, SliceMs), and Lambda's REPORT line, as text or as JSON.
  */
 export function parseWorkerLogLine(message: string): WorkerLogLine | undefined {
   const text = message.trim();
   if (text.startsWith("REPORT ")) return parseTextReport(text);
   if (!text.startsWith("{")) return undefined;
-  let json: Record<string, unknown>;
   try {
-    json = JSON.parse(text) as Record<string, unknown>;
+    return JsonLine.safeParse(JSON.parse(text)).data;
   } catch {
     return undefined;
   }
-  if (json.type === "platform.report") {
-    const metrics = ((json.record as Record<string, unknown> | undefined)?.metrics ?? {}) as Record<
-      string,
-      unknown
-    >;
-    return {
-      kind: "report",
-      durationMs: num(metrics.durationMs) ?? 0,
-      billedMs: num(metrics.billedDurationMs) ?? 0,
-      memoryMb: num(metrics.memorySizeMB) ?? 0,
-      maxMemoryMb: num(metrics.maxMemoryUsedMB) ?? 0,
-      initMs: num(metrics.initDurationMs),
-    };
-  }
-  if (json.message === "slice resized" && typeof json.orderId === "string") {
-    return {
-      kind: "slice",
-      orderId: json.orderId,
-      sliceIndex: num(json.sliceIndex) ?? -1,
-      ms: num(json.ms) ?? 0,
-      done: num(json.done) ?? 0,
-      failed: num(json.failed) ?? 0,
-      skipped: num(json.skipped) ?? 0,
-      deferred: num(json.deferred) ?? 0,
-      handedBack: num(json.handedBack) ?? 0,
-    };
-  }
-  if (typeof json._aws === "object" && json._aws !== null && ("ImageMs" in json || "SliceMs" in json)) {
-    return { kind: "metrics", imageMs: list(json.ImageMs), sliceMs: list(json.SliceMs) };
-  }
-  return undefined;
 }
 
 function parseTextReport(text: string): WorkerLogLine {
@@ -91,14 +90,14 @@ function parseTextReport(text: string): WorkerLogLine {
     const match = new RegExp(`${name}: ([0-9.]+)`).exec(text);
     return match ? Number(match[1]) : undefined;
   };
-  return {
-    kind: "report",
-    durationMs: field("Duration") ?? 0,
-    billedMs: field("Billed Duration") ?? 0,
-    memoryMb: field("Memory Size") ?? 0,
-    maxMemoryMb: field("Max Memory Used") ?? 0,
-    initMs: field("Init Duration"),
-  };
+  const f = (name: string) => field(name) ?? 0;
+  return report(
+    f("Duration"),
+    f("Billed Duration"),
+    f("Memory Size"),
+    f("Max Memory Used"),
+    field("Init Duration"),
+  );
 }
 
 export interface WorkerLogSummary {
@@ -137,38 +136,34 @@ export function summarizeWorkerLogs(events: readonly LogEvent[], orderId: string
     let ours = false;
     for (const e of [...streamEvents].sort((a, b) => a.timestamp - b.timestamp)) {
       const line = parseWorkerLogLine(e.message);
-      if (!line) continue;
-      if (line.kind === "slice") {
-        ours = line.orderId === orderId;
-        if (ours)
-          summary.slices.push({
-            lane,
-            sliceIndex: line.sliceIndex,
-            startEpochMs: e.timestamp - line.ms,
-            endEpochMs: e.timestamp,
-            ms: line.ms,
-            images: [],
-            done: line.done,
-            failed: line.failed,
-            skipped: line.skipped,
-            deferred: line.deferred,
-            handedBack: line.handedBack,
-          });
-      } else if (line.kind === "metrics" && ours) {
-        summary.imageMs.push(...line.imageMs);
-      } else if (line.kind === "report" && ours) {
-        summary.invocations += 1;
-        summary.billedMs += line.billedMs;
-        summary.memoryMb = line.memoryMb;
-        if (line.initMs !== undefined) {
-          summary.coldStarts += 1;
-          summary.initMs.push(line.initMs);
-        }
-        summary.peakMemoryMb.set(lane, Math.max(summary.peakMemoryMb.get(lane) ?? 0, line.maxMemoryMb));
-        // The REPORT line closes the invocation: what follows belongs to the next one.
-        ours = false;
-      }
+      if (line?.kind === "slice") ours = line.orderId === orderId;
+      if (line && ours) addLine(summary, lane, e.timestamp, line);
+      // The REPORT line closes the invocation: what follows belongs to the next one.
+      if (line?.kind === "report") ours = false;
     }
   }
   return summary;
+}
+
+/** Adds one of this order's lines, logged at `timestamp` on `lane`, to the summary. */
+function addLine(summary: WorkerLogSummary, lane: string, timestamp: number, line: WorkerLogLine): void {
+  if (line.kind === "slice") {
+    const { kind: _, orderId: __, ...counts } = line;
+    summary.slices.push({
+      lane,
+      startEpochMs: timestamp - line.ms,
+      endEpochMs: timestamp,
+      images: [],
+      ...counts,
+    });
+  } else if (line.kind === "metrics") {
+    summary.imageMs.push(...line.imageMs);
+  } else {
+    summary.invocations += 1;
+    summary.billedMs += line.billedMs;
+    summary.memoryMb = line.memoryMb;
+    if (line.initMs !== undefined) summary.coldStarts += 1;
+    if (line.initMs !== undefined) summary.initMs.push(line.initMs);
+    summary.peakMemoryMb.set(lane, Math.max(summary.peakMemoryMb.get(lane) ?? 0, line.maxMemoryMb));
+  }
 }

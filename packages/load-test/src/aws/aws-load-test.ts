@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { basename, resolve } from "node:path";
+import { basename } from "node:path";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
@@ -9,27 +9,23 @@ import {
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { paginateListObjectsV2, S3Client } from "@aws-sdk/client-s3";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { uploadOrder } from "@thumbs/local";
 import { analyzeRun } from "../analyze.js";
-import { type Corpus, loadTestCorpus } from "../corpus.js";
+import { type Corpus, type CorpusOptions, loadTestCorpus, uploadOriginals } from "../corpus.js";
 import { bytes, ms } from "../format.js";
 import { PRICES } from "../model.js";
-import { compactTimestamp, machineInfo, writeReports } from "../output.js";
+import { compactTimestamp, type LoadTestOutcome, resultHeader, writeResult } from "../output.js";
 import type { Progress } from "../progress.js";
-import { renderTextReport } from "../report-text.js";
-import type { LoadTestResult, RunResult } from "../result.js";
-import type { LocalLoadTestOptions } from "../run-local.js";
+import type { RunResult } from "../result.js";
 import { adminApiClient, regionFromApiUrl } from "./admin-api.js";
 import { type AwsOrderContext, runAwsOrder } from "./aws-order.js";
 import { readStackOutputs } from "./stack-outputs.js";
+import type { WorkerLogSummary } from "./worker-logs.js";
 
-export interface AwsLoadTestOptions
-  extends Pick<
-    LocalLoadTestOptions,
-    "images" | "seed" | "megapixels" | "sizeMb" | "detail" | "cacheDir" | "outDir" | "timeoutMs"
-  > {
+export interface AwsLoadTestOptions extends CorpusOptions {
+  outDir: string;
+  timeoutMs: number;
   stackName: string;
   region?: string | undefined;
   trigger: "invoke" | "event";
@@ -42,23 +38,22 @@ export interface AwsLoadTestOptions
 export const COLD_START_VARIABLE = "LOAD_TEST_COLD_START";
 
 /**
- * `--target aws`: the same order on a deployed stack, twice. The first run follows a configuration
+ * The `aws` load test: the same order on a deployed stack, twice. The first run follows a configuration
  * change of the worker (an environment variable bump), after which Lambda starts new execution
  * environments, so it runs cold; the second run, right after, reuses them and runs warm.
  */
 export async function runAwsLoadTest(
   options: AwsLoadTestOptions,
   progress: Progress,
-): Promise<{ result: LoadTestResult; files: { json: string; html: string }; lines: string[] }> {
+): Promise<LoadTestOutcome> {
   const startedAt = new Date();
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   const common = { ...(region ? { region } : {}), credentials: defaultProvider() };
   const outputs = await readStackOutputs(new CloudFormationClient(common), options.stackName);
   const lambda = new LambdaClient(common);
-  const worker = await lambda.send(
-    new GetFunctionConfigurationCommand({ FunctionName: outputs.WorkerFunctionName }),
-  );
-  const corpus = await loadTestCorpus({ ...options }, progress.status);
+  const workerName = outputs.WorkerFunctionName;
+  const worker = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: workerName }));
+  const corpus = await loadTestCorpus(options, progress.status);
   const prefix = `load-test/${basename(corpus.dir)}/`;
   await uploadIfMissing(new S3Client(common), outputs.SourceBucketName, prefix, corpus, progress);
 
@@ -72,7 +67,7 @@ export async function runAwsLoadTest(
       defaultProvider(),
       options.region ?? regionFromApiUrl(outputs.AdminApiUrl),
     ),
-    workerLogGroup: worker.LoggingConfig?.LogGroup ?? `/aws/lambda/${outputs.WorkerFunctionName}`,
+    workerLogGroup: worker.LoggingConfig?.LogGroup ?? `/aws/lambda/${workerName}`,
     trigger: options.trigger,
     eventSource: options.eventSource,
     prefix,
@@ -80,80 +75,56 @@ export async function runAwsLoadTest(
     timeoutMs: options.timeoutMs,
     logWaitMs: options.logWaitMs,
   };
-  const notes: string[] = [
+  const notes = [
     `Per-image times are the workers' ImageMs EMF metric values and slice times their "slice resized" log lines, read from ${ctx.workerLogGroup}; cold starts and memory come from Lambda's REPORT lines.`,
+    options.forceCold
+      ? `Cold run forced by UpdateFunctionConfiguration (environment variable ${COLD_START_VARIABLE}); the original environment was restored afterwards.`
+      : "--no-force-cold: the first run may reuse warm instances.",
   ];
   const original = worker.Environment?.Variables ?? {};
   const runs: RunResult[] = [];
   try {
     if (options.forceCold) {
-      progress.status(
-        `Retiring warm worker instances: setting ${COLD_START_VARIABLE} on ${outputs.WorkerFunctionName}…`,
-      );
-      await setWorkerEnv(lambda, outputs.WorkerFunctionName, {
-        ...original,
-        [COLD_START_VARIABLE]: String(Date.now()),
-      });
-      notes.push(
-        `Cold run forced by UpdateFunctionConfiguration (environment variable ${COLD_START_VARIABLE}); the original environment was restored afterwards.`,
-      );
-    } else notes.push("--no-force-cold: the first run may reuse warm instances.");
+      progress.status(`Retiring warm worker instances: setting ${COLD_START_VARIABLE} on ${workerName}…`);
+      await setWorkerEnv(lambda, workerName, { ...original, [COLD_START_VARIABLE]: String(Date.now()) });
+    }
     for (const label of options.forceCold ? ["cold", "warm"] : ["first", "warm"]) {
       const orderId = `lt-${compactTimestamp(new Date())}-${label}-${randomUUID().slice(0, 4)}`;
       progress.status(
-        `Order ${orderId} (${label}): ${corpus.files.length} images from s3://${outputs.SourceBucketName}/${prefix}`,
+        `Order ${orderId} (${label}): ${corpus.files.length} images from s3://${ctx.outputs.SourceBucketName}/${prefix}`,
       );
       const { observation, logs } = await runAwsOrder(ctx, label, orderId, progress);
-      const run = analyzeRun(observation);
-      runs.push(run);
-      const gbSeconds = (logs.billedMs / 1000) * ((logs.memoryMb ?? 0) / 1024);
-      notes.push(
-        `${label}: ${logs.invocations} worker invocations, ${logs.coldStarts} cold starts` +
-          (logs.initMs.length > 0
-            ? ` (init avg ${ms(logs.initMs.reduce((a, b) => a + b, 0) / logs.initMs.length)}, max ${ms(Math.max(...logs.initMs))})`
-            : "") +
-          `; billed ${gbSeconds.toFixed(1)} GB-s ≈ $${(gbSeconds * PRICES.lambdaGbSecondArm64).toFixed(5)} of worker compute.`,
-      );
+      runs.push(analyzeRun(observation));
+      notes.push(invocationsNote(label, logs));
     }
   } finally {
-    if (options.forceCold) await setWorkerEnv(lambda, outputs.WorkerFunctionName, original);
+    if (options.forceCold) await setWorkerEnv(lambda, workerName, original);
   }
-  const result: LoadTestResult = {
-    version: 1,
-    target: "aws",
-    startedAt: startedAt.toISOString(),
-    machine: machineInfo(),
-    config: {
-      images: options.images,
-      seed: options.seed,
-      megapixels: options.megapixels,
-      sizeMb: options.sizeMb,
-      detail: corpus.detail,
-      workers: null,
-      concurrencyPerWorker: null,
-      sliceSize: runs[0] ? Math.ceil(runs[0].total / Math.max(1, runs[0].slicesPlanned)) : 0,
-      workerMemoryMb: worker.MemorySize,
-      stackName: options.stackName,
-    },
-    corpus: {
-      dir: resolve(corpus.dir),
-      images: corpus.files.length,
-      totalBytes: corpus.totalBytes,
-      meanBytes: corpus.totalBytes / Math.max(1, corpus.files.length),
-      detailSource: corpus.detailSource,
-    },
+  const sliceSize = runs[0] ? Math.ceil(runs[0].total / Math.max(1, runs[0].slicesPlanned)) : 0;
+  const pipeline = {
+    workers: null,
+    concurrencyPerWorker: null,
+    sliceSize,
+    workerMemoryMb: worker.MemorySize,
+  };
+  return writeResult(options.outDir, {
+    ...resultHeader("aws", startedAt, options, corpus, { ...pipeline, stackName: options.stackName }),
     runs,
     notes,
-  };
-  const files = await writeReports(options.outDir, result);
-  return { result, files, lines: renderTextReport(result) };
+  });
 }
 
-async function setWorkerEnv(
-  lambda: LambdaClient,
-  name: string,
-  variables: Record<string, string>,
-): Promise<void> {
+/** "cold: 40 worker invocations, 40 cold starts (init avg …, max …); billed … GB-s ≈ $… of worker compute." */
+function invocationsNote(label: string, logs: WorkerLogSummary): string {
+  const gbSeconds = (logs.billedMs / 1000) * ((logs.memoryMb ?? 0) / 1024);
+  const init =
+    logs.initMs.length > 0
+      ? ` (init avg ${ms(logs.initMs.reduce((a, b) => a + b, 0) / logs.initMs.length)}, max ${ms(Math.max(...logs.initMs))})`
+      : "";
+  return `${label}: ${logs.invocations} worker invocations, ${logs.coldStarts} cold starts${init}; billed ${gbSeconds.toFixed(1)} GB-s ≈ $${(gbSeconds * PRICES.lambdaGbSecondArm64).toFixed(5)} of worker compute.`;
+}
+
+async function setWorkerEnv(lambda: LambdaClient, name: string, variables: Record<string, string>) {
   await lambda.send(
     new UpdateFunctionConfigurationCommand({ FunctionName: name, Environment: { Variables: variables } }),
   );
@@ -169,14 +140,9 @@ async function uploadIfMissing(
   progress: Progress,
 ) {
   const present = new Map<string, number>();
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const o of page.Contents ?? []) if (o.Key) present.set(o.Key, o.Size ?? -1);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+    for (const o of page.Contents ?? []) present.set(o.Key ?? "", o.Size ?? -1);
+  }
   const missing = corpus.files.filter((f) => present.get(`${prefix}${f.name}`) !== f.bytes);
   if (present.size !== corpus.files.length && missing.length === 0) {
     throw new Error(
@@ -184,12 +150,7 @@ async function uploadIfMissing(
     );
   }
   if (missing.length === 0) return progress.status(`Originals already in s3://${bucket}/${prefix}`);
-  progress.start("Uploading", missing.length);
-  for (let start = 0; start < missing.length; start += 50) {
-    await uploadOrder(s3, bucket, prefix, missing.slice(start, start + 50));
-    progress.update(Math.min(missing.length, start + 50));
-  }
-  progress.stop();
+  await uploadOriginals(s3, bucket, prefix, missing, progress);
   progress.status(
     `Uploaded ${missing.length} originals (${bytes(missing.reduce((s, f) => s + f.bytes, 0))}) to s3://${bucket}/${prefix}`,
   );
