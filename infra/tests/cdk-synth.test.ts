@@ -1,5 +1,6 @@
 import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
+import { init as lexerReady, parse as parseModule } from "es-module-lexer";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { BUNDLE_FILE, ESM_DIRNAME_BANNER, ESM_REQUIRE_BANNER } from "../lib/bundle.js";
 import { INFRA_DIR, installedVersion } from "../lib/paths.js";
@@ -40,7 +41,8 @@ describe("cdk synth (the real CLI, no AWS credentials)", () => {
   };
 
   // Prepare (shared): the one real synth of this run (global-synth.ts); every test reads its assembly.
-  beforeAll(() => {
+  beforeAll(async () => {
+    await lexerReady;
     outdir = inject("cdkOut");
     template = JSON.parse(readFileSync(join(outdir, "Thumbs.template.json"), "utf8"));
   });
@@ -48,11 +50,10 @@ describe("cdk synth (the real CLI, no AWS credentials)", () => {
   /** The packages a bundle still imports (everything else is inside it), Node built-ins aside. */
   function bareImports(name: string, file = BUNDLE_FILE): string[] {
     const bundle = readFileSync(join(assetDir(name), file), "utf8");
-    // Static `…from"x"` and dynamic `import("x")`; esbuild writes both this way for externals.
-    const modules = [...bundle.matchAll(/\bfrom\s*"([^"./][^"]*)"|\bimport\("([^"./][^"]*)"\)/g)].map(
-      (m) => (m[1] ?? m[2])!,
-    );
-    return [...new Set(modules.filter((module) => !module.startsWith("node:")))];
+    // A lexer, not a pattern: a bundled library's strings can read like `from"x"`.
+    const [imports] = parseModule(bundle);
+    const modules = imports.map((i) => i.n).filter((n): n is string => n !== undefined);
+    return [...new Set(modules.filter((m) => !m.startsWith("node:") && !m.startsWith(".")))];
   }
 
   /** The directory of a function's bundled asset in the cloud assembly (`asset.<hash>`). */
