@@ -39,9 +39,32 @@ function rawExchange(url: string, data: string, withinMs = 3_000): Promise<strin
 describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", () => {
   let stack: LocalStack;
   let admin: AdminServer;
-  const orderId = uniqueOrderId("api");
-  const prefix = `orders/${orderId}/`;
-  const key = (name: string) => `${prefix}${name}`;
+  /** The order the read-only tests look at: no test changes it. Tests that change an order place their own. */
+  let shared: PlacedOrder;
+
+  interface PlacedOrder {
+    orderId: string;
+    key: (name: string) => string;
+  }
+
+  /**
+   * Plans an order of `photos` sample photos, the three broken samples and one key with no object behind
+   * it (so `photos` done, 4 failed), and resolves once it is complete and each of its slices reported.
+   */
+  const placeOrder = async (label: string, photos: number): Promise<PlacedOrder> => {
+    const orderId = uniqueOrderId(label);
+    const prefix = `orders/${orderId}/`;
+    const key = (name: string) => `${prefix}${name}`;
+    const bucket = stack.emulator.resources.sourceBucket;
+    const keys = await uploadOrder(stack.emulator.clients.s3, bucket, prefix, [
+      ...(await samplePhotos(photos, { seed: label, megapixels: 0.2 })),
+      ...(await brokenSamples()),
+    ]);
+    const plan = await stack.emitOrderCompleted({ orderId, bucket, keys: [...keys, key("missing.jpg")] });
+    await awaitOrder(stack.ledger, orderId, { timeoutMs: 60_000 });
+    await slicesReported(stack, orderId, plan.slices);
+    return { orderId, key };
+  };
   const call = async (path: string, init: { method?: string; body?: string; auth?: string | null } = {}) => {
     const { auth = `Bearer ${admin.token}`, ...rest } = init;
     const response = await fetch(`${admin.url}/api${path}`, {
@@ -55,30 +78,23 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
       : Buffer.from(await response.arrayBuffer());
     return { status: response.status, headers: response.headers, body };
   };
-  const failedIndices = async (): Promise<number[]> =>
-    (await call(`/orders/${orderId}/errors?dismissed=include`)).body.records.map(
-      (r: { index: number }) => r.index,
-    );
-  const aDoneIndex = async (): Promise<number> => {
-    const failed = await failedIndices();
-    return [...Array(10).keys()].find((i) => !failed.includes(i))!;
+  const errorRecords = async (orderId: string): Promise<Array<{ index: number; key: string }>> =>
+    (await call(`/orders/${orderId}/errors?dismissed=include`)).body.records;
+  const aDoneIndex = async (order: PlacedOrder, total: number): Promise<number> => {
+    const failed = (await errorRecords(order.orderId)).map((r) => r.index);
+    return [...Array(total).keys()].find((i) => !failed.includes(i))!;
   };
-  const indexOf = async (name: string): Promise<number> =>
-    (await call(`/orders/${orderId}/errors?dismissed=include`)).body.records.find(
-      (r: { key: string }) => r.key === key(name),
-    ).index;
+  const indexOf = async (order: PlacedOrder, name: string): Promise<number> =>
+    (await errorRecords(order.orderId)).find((r) => r.key === order.key(name))!.index;
+  const sliceReportsOf = (orderId: string) =>
+    stack.workers.events
+      .flatMap((e) => (e.type === "slices" ? e.reports : []))
+      .filter((r) => r.orderId === orderId);
 
   beforeAll(async () => {
     // Prepare: 6 photos, 3 broken files and one missing key, resized and accounted for.
     stack = await testStack({ sliceSize: 5 });
-    const bucket = stack.emulator.resources.sourceBucket;
-    const keys = await uploadOrder(stack.emulator.clients.s3, bucket, prefix, [
-      ...(await samplePhotos(6, { seed: "api", megapixels: 0.2 })),
-      ...(await brokenSamples()),
-    ]);
-    await stack.emitOrderCompleted({ orderId, bucket, keys: [...keys, key("missing.jpg")] });
-    await awaitOrder(stack.ledger, orderId, { timeoutMs: 60_000 });
-    await slicesReported(stack, 2);
+    shared = await placeOrder("api", 6);
     admin = await startAdminServer(stack);
   });
   afterAll(async () => {
@@ -87,27 +103,36 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
   });
 
   it("serves progress, recent orders, and error records newest first, paginated and filtered", async () => {
-    expect((await call(`/orders/${orderId}`)).body).toMatchObject({
-      total: 10,
-      done: 6,
-      failed: 4,
-      complete: true,
-    });
-    expect((await call("/orders")).body.orders.map((o: { orderId: string }) => o.orderId)).toContain(orderId);
-    const page = (await call(`/orders/${orderId}/errors?limit=3`)).body;
-    expect(page).toMatchObject({ total: 4, offset: 0, limit: 3 });
-    expect(page.records).toHaveLength(3);
-    const corrupt = (await call(`/orders/${orderId}/errors?class=Corrupt`)).body.records;
-    expect(corrupt.map((r: { key: string }) => r.key).sort()).toEqual([
+    // Prepare
+    const { orderId, key } = shared;
+
+    // Act
+    const progress = await call(`/orders/${orderId}`);
+    const recent = await call("/orders");
+    const page = await call(`/orders/${orderId}/errors?limit=3`);
+    const corrupt = await call(`/orders/${orderId}/errors?class=Corrupt`);
+
+    // Assess
+    expect(progress.body).toMatchObject({ total: 10, done: 6, failed: 4, complete: true });
+    expect(recent.body.orders.map((o: { orderId: string }) => o.orderId)).toContain(orderId);
+    expect(page.body).toMatchObject({ total: 4, offset: 0, limit: 3 });
+    expect(page.body.records).toHaveLength(3);
+    expect(corrupt.body.records.map((r: { key: string }) => r.key).sort()).toEqual([
       key("broken-truncated.jpg"),
       key("broken-zero-bytes.jpg"),
     ]);
   });
 
   it("answers 404 for an unknown order and 400 for bad input, saying what was expected", async () => {
+    // Prepare
+    const { orderId, key } = shared;
+
+    // Act + Assess: an order that does not exist.
     expect((await call("/orders/nope")).status).toBe(404);
     expect((await call("/orders/nope/errors")).status).toBe(404);
     expect((await call("/orders/nope/retry", { method: "POST" })).status).toBe(404);
+
+    // Act + Assess: bad query, path, body and size, each refused with what was expected.
     const bad = await call(`/orders/${orderId}/errors?limit=0&class=Weird`);
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/limit.*class|class.*limit/s);
@@ -126,14 +151,22 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
   });
 
   it("refuses anonymous requests and bad tokens", async () => {
-    expect((await call(`/orders/${orderId}`, { auth: null })).status).toBe(401);
-    expect((await call(`/orders/${orderId}`, { auth: "Bearer not-the-token-at-all-000" })).status).toBe(401);
-    expect((await call("/health", { auth: null })).status).toBe(200);
+    // Act
+    const anonymous = await call(`/orders/${shared.orderId}`, { auth: null });
+    const badToken = await call(`/orders/${shared.orderId}`, { auth: "Bearer not-the-token-at-all-000" });
+    const health = await call("/health", { auth: null });
+
+    // Assess
+    expect([anonymous.status, badToken.status, health.status]).toEqual([401, 401, 200]);
   });
 
   it("dismisses an error: hidden by default, still counted as failed", async () => {
+    // Prepare: an order of its own (1 photo, 4 failed images).
+    const order = await placeOrder("api-dismiss", 1);
+    const { orderId } = order;
+    const index = await indexOf(order, "broken-text.jpg");
+
     // Act
-    const index = await indexOf("broken-text.jpg");
     const dismissed = await call(`/orders/${orderId}/errors/${index}/dismiss`, { method: "POST" });
     const again = await call(`/orders/${orderId}/errors/${index}/dismiss`, { method: "POST" });
 
@@ -143,14 +176,17 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     expect((await call(`/orders/${orderId}/errors?dismissed=include`)).body.total).toBe(4);
     expect((await call(`/orders/${orderId}`)).body).toMatchObject({ failed: 4, dismissed: 1 });
     expect(
-      (await call(`/orders/${orderId}/errors/${await aDoneIndex()}/dismiss`, { method: "POST" })).status,
+      (await call(`/orders/${orderId}/errors/${await aDoneIndex(order, 5)}/dismiss`, { method: "POST" }))
+        .status,
     ).toBe(404);
   });
 
   it("retries only failed images, and refuses to retry one that is not failed", async () => {
-    // Prepare
-    const before = stack.workers.events.length;
-    const notFailed = await aDoneIndex();
+    // Prepare: an order of its own (1 photo, 4 failed images in one slice of 5).
+    const order = await placeOrder("api-retry", 1);
+    const { orderId } = order;
+    const before = sliceReportsOf(orderId).length;
+    const notFailed = await aDoneIndex(order, 5);
 
     // Act
     const refused = await call(`/orders/${orderId}/retry`, {
@@ -162,17 +198,15 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     // Assess: the four are reworked by the workers and fail again; nothing is counted twice.
     expect(refused.status).toBe(409);
     expect(accepted).toMatchObject({ status: 202, body: { images: 4, slices: 1 } });
-    await expect
-      .poll(
-        () =>
-          stack.workers.events.slice(before).flatMap((e) => (e.type === "slices" ? e.reports : [])).length,
-      )
-      .toBe(1);
-    expect((await call(`/orders/${orderId}`)).body).toMatchObject({ total: 10, done: 6, failed: 4 });
+    await expect.poll(() => sliceReportsOf(orderId).length - before).toBe(1);
+    expect((await call(`/orders/${orderId}`)).body).toMatchObject({ total: 5, done: 1, failed: 4 });
     expect((await stack.ledger.completions()).filter((c) => c.orderId === orderId)).toHaveLength(1);
   });
 
   it("serves a stored thumbnail, and makes a missing one on demand, moving the image to done", async () => {
+    // Prepare: an order of its own (1 photo, 4 failed images).
+    const { orderId, key } = await placeOrder("api-thumbnails", 1);
+
     // Act + Assess: a stored one.
     const stored = await call(
       `/orders/${orderId}/thumbnails/small?key=${encodeURIComponent(key("photo-00000.jpg"))}`,
@@ -202,7 +236,7 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     expect(made.headers.get("x-thumbnail-source")).toBe("generated");
     const meta = await sharp(made.body).metadata();
     expect(Math.max(meta.width, meta.height)).toBeLessThanOrEqual(1024);
-    expect((await call(`/orders/${orderId}`)).body).toMatchObject({ done: 7, failed: 3 });
+    expect((await call(`/orders/${orderId}`)).body).toMatchObject({ done: 2, failed: 3 });
     // The backend hears the order's new counts as an update of the completed order.
     await expect
       .poll(() =>
@@ -210,7 +244,7 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
           .filter((e) => e.orderId === orderId && e.type === "order-thumbnails-updated")
           .map((e) => [e.done, e.failed]),
       )
-      .toContainEqual([7, 3]);
+      .toContainEqual([2, 3]);
     const second = await call(
       `/orders/${orderId}/thumbnails/small?key=${encodeURIComponent(key("missing.jpg"))}`,
     );
@@ -224,21 +258,28 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
   });
 
   it("lists the order's stored thumbnails and serves each", async () => {
+    // Prepare
+    const { orderId } = shared;
+
+    // Act
     const { images, nextCursor, size, sizes } = (await call(`/orders/${orderId}/images?limit=100`)).body;
-    expect(images).toHaveLength(7);
+    const paged = (await call(`/orders/${orderId}/images?size=large&limit=5`)).body;
+    const rest = (await call(`/orders/${orderId}/images?size=large&limit=5&cursor=${paged.nextCursor}`)).body;
+    const first = await call(`/${images[0].url}`);
+    const outside = await call(`/orders/${orderId}/images/small/..%2F..%2Fsecret`);
+
+    // Assess: the six photos' thumbnails, in two pages of large ones too.
+    expect(images).toHaveLength(6);
     expect(nextCursor).toBeNull();
     // Without ?size= the smallest; the order's sizes come largest first, for a client to show another.
     expect({ size, sizes }).toEqual({ size: "small", sizes: ["large", "small"] });
-    const paged = (await call(`/orders/${orderId}/images?size=large&limit=5`)).body;
-    const rest = (await call(`/orders/${orderId}/images?size=large&limit=5&cursor=${paged.nextCursor}`)).body;
     expect([...paged.images, ...rest.images].map((i: { name: string }) => i.name)).toEqual(
       images.map((i: { name: string }) => i.name),
     );
     expect(rest.nextCursor).toBeNull();
-    const first = await call(`/${images[0].url}`);
     expect(first.status).toBe(200);
     expect(first.headers.get("content-type")).toBe("image/jpeg");
-    expect((await call(`/orders/${orderId}/images/small/..%2F..%2Fsecret`)).status).toBe(400);
+    expect(outside.status).toBe(400);
   });
 
   it.each([
@@ -248,7 +289,7 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     ["GET", "/orders/{id}/images/small/a%zz.jpg"],
   ])("answers 400, not 500, to %s %s: not valid percent-encoding", async (method, path) => {
     // Act
-    const response = await call(path.replace("{id}", orderId), { method });
+    const response = await call(path.replace("{id}", shared.orderId), { method });
 
     // Assess
     expect(response.status).toBe(400);
@@ -259,7 +300,7 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     "refuses image index %s to dismiss: plain digits only",
     async (raw) => {
       // Act
-      const response = await call(`/orders/${orderId}/errors/${raw}/dismiss`, { method: "POST" });
+      const response = await call(`/orders/${shared.orderId}/errors/${raw}/dismiss`, { method: "POST" });
 
       // Assess
       expect(response.status).toBe(400);
@@ -271,12 +312,12 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     // Prepare
     const body = JSON.stringify({ indices: [0], padding: "x".repeat(1024 * 1024) });
     const post = (headers: Record<string, string>) =>
-      fetch(`${admin.url}/api/orders/${orderId}/retry`, { method: "POST", headers, body });
+      fetch(`${admin.url}/api/orders/${shared.orderId}/retry`, { method: "POST", headers, body });
 
     // Act
     const authorized = await post({ authorization: `Bearer ${admin.token}` });
     const anonymous = await post({});
-    const next = await call(`/orders/${orderId}`);
+    const next = await call(`/orders/${shared.orderId}`);
 
     // Assess
     expect([authorized.status, anonymous.status]).toEqual([413, 413]);
@@ -292,7 +333,7 @@ describe("the admin API over HTTP, on fauxqs, real workers and a real Redis", ()
     // Act: declares 1000 bytes, sends one, then nothing.
     const answer = await rawExchange(
       admin.url,
-      `POST /api/orders/${orderId}/retry HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 1000\r\n\r\n{`,
+      `POST /api/orders/${shared.orderId}/retry HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 1000\r\n\r\n{`,
     );
 
     // Assess

@@ -69,6 +69,7 @@ describe(`bad inputs: ${cases.length} hostile or odd originals in one order`, ()
   };
 
   it("has at least 30 cases, each with its own key", () => {
+    // Assess: the cases themselves.
     expect(cases.length).toBeGreaterThanOrEqual(30);
     expect(new Set(cases.map((c) => c.key)).size).toBe(cases.length);
   });
@@ -85,6 +86,7 @@ describe(`bad inputs: ${cases.length} hostile or odd originals in one order`, ()
   });
 
   it.each(thumbnailCases)("$name → two thumbnails", async (c) => {
+    // Assess: what the order's run (beforeAll) stored for this case.
     const large = await thumbnail(c, "large");
     const small = await thumbnail(c, "small");
     for (const [data, [width, height]] of [
@@ -111,6 +113,7 @@ describe(`bad inputs: ${cases.length} hostile or odd originals in one order`, ()
   });
 
   it.each(failureCases)("$name → one $want.class record", (c) => {
+    // Assess
     const found = records.get(`${prefix}${c.key}`) ?? [];
     expect(found.map((r) => r.class)).toEqual([c.want.class]);
     expect(found[0]!.message, JSON.stringify(found[0]!.message)).toMatch(c.want.message);
@@ -118,6 +121,7 @@ describe(`bad inputs: ${cases.length} hostile or odd originals in one order`, ()
   });
 
   it("stores every error message as one line with no stack, path or credential", () => {
+    // Assess
     const messages = [...records.values()].flat().map((r) => r.message);
     expect(messages).toHaveLength(failureCases.length);
     for (const message of messages) {
@@ -129,6 +133,7 @@ describe(`bad inputs: ${cases.length} hostile or odd originals in one order`, ()
   });
 
   it("writes only the expected thumbnails, all inside the order's folder with safe names", async () => {
+    // Assess
     const stored = await listKeys(stack.emulator.clients.s3, stack.emulator.resources.thumbnailBucket, "");
     const expected = thumbnailCases.flatMap((c) =>
       ["large", "small"].map((size) =>
@@ -143,6 +148,7 @@ describe(`bad inputs: ${cases.length} hostile or odd originals in one order`, ()
   });
 
   it("never crashes or hangs a worker, and keeps its memory bounded", () => {
+    // Assess
     const events = stack.workers.events;
     expect(events.filter((e) => e.type === "slice-failed")).toEqual([]);
     expect(stack.workers.processes).toHaveLength(2);

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 /** `pnpm dashboard` as a user runs it: the built CLI in its own process, with a controlled environment. */
 const CLI = fileURLToPath(new URL("../../packages/error-consumer/dist/dashboard-cli.js", import.meta.url));
@@ -23,8 +23,12 @@ function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: "true", ...extra };
 }
 
+/** Starts the CLI; it is killed when the test ends, if it is still running (the test failed). */
 function run(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
   let output = "";
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));

@@ -65,6 +65,7 @@ describe("the pipeline with a prefix listing: the coordinator lists once, worker
   });
 
   it("publishes 11 slices of planned { index, key } items in PublishBatch calls of at most 10 entries", async () => {
+    // Assess: what the coordinator published for the order (beforeAll).
     const entries = batches.flat();
     expect(entries).toHaveLength(11);
     expect(batches.map((b) => b.length)).toEqual([10, 1]);
@@ -80,6 +81,7 @@ describe("the pipeline with a prefix listing: the coordinator lists once, worker
   });
 
   it("reports every planned index exactly once", async () => {
+    // Assess
     const reported = () =>
       stack.workers.events
         .flatMap((e) => (e.type === "slices" ? e.reports : []))

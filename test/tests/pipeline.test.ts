@@ -160,6 +160,7 @@ describe("the pipeline, end to end", () => {
     });
 
     it("writes both thumbnails of every good image, within the bounds and as JPEG", async () => {
+      // Assess
       const keys = await listKeys(
         stack.emulator.clients.s3,
         stack.emulator.resources.thumbnailBucket,
@@ -181,6 +182,7 @@ describe("the pipeline, end to end", () => {
     });
 
     it("applies EXIF orientation: the stored landscape shows as a portrait, red on top", async () => {
+      // Assess
       const large = await thumb("oriented.jpg", "large");
       const small = await thumb("oriented.jpg", "small");
       expect(await displayedSize(large.data)).toEqual({ width: 600, height: 800 });
@@ -194,6 +196,7 @@ describe("the pipeline, end to end", () => {
     });
 
     it("records exactly the four broken images, each once, with the right class and advice", async () => {
+      // Assess
       const page = await stack.ledger.listErrors(orderId, { offset: 0, limit: 100 });
       expect(page.total).toBe(4);
       const byKey = new Map(page.records.map((r) => [r.key, r]));
@@ -205,6 +208,7 @@ describe("the pipeline, end to end", () => {
     });
 
     it("publishes at most 10 slices per PublishBatch call", () => {
+      // Assess
       const ours = batches.filter((batch) =>
         batch.some((e) => (JSON.parse(e.Message!) as SliceMessage).orderId === orderId),
       );
@@ -213,6 +217,7 @@ describe("the pipeline, end to end", () => {
     });
 
     it("signals completion exactly once, and tells the backend on the order-events topic", async () => {
+      // Assess
       const signals = (await stack.ledger.completions()).filter((c) => c.orderId === orderId);
       expect(signals).toEqual([{ orderId, total: 52, done: 48, failed: 4 }]);
       const event = await stack.orderEvents.waitFor(orderId);

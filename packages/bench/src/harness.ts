@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import pTimeout from "p-timeout";
 import type { RunnerResult } from "./protocol.js";
 
 /** How to start one runner process (see protocol.ts). */
@@ -62,52 +63,47 @@ function startChild(spec: RunSpec, cpu: number | undefined): ReadyChild & { read
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const lines = createInterface({ input: child.stdout! });
-  const messages: Array<Record<string, unknown>> = [];
-  let wake: (() => void) | undefined;
-  lines.on("line", (line) => {
-    try {
-      messages.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // Anything that is not a protocol line (a library's warning) is not ours to interpret.
-    }
-    wake?.();
-  });
+  // Taken at once, so no line printed before the first read is missed; it ends when stdout closes.
+  const protocol = protocolLines(lines[Symbol.asyncIterator]());
   const exited = new Promise<number | null>((resolve) => {
-    child.on("close", (code) => {
-      resolve(code);
-      wake?.();
-    });
+    child.on("close", resolve);
     child.on("error", (error) => {
       stderr += String(error);
+      // A child that never started has no output to end the lines with.
+      lines.close();
       resolve(-1);
     });
   });
-  let finished = false;
-  void exited.then(() => {
-    finished = true;
-  });
   const next = async (what: string): Promise<Record<string, unknown>> => {
-    const deadline = Date.now() + TIME_LIMIT_MS;
-    for (;;) {
-      const message = messages.shift();
-      if (message?.error) throw new Error(String(message.error));
-      if (message) return message;
-      if (finished || Date.now() > deadline) {
-        throw new Error(
-          `Expected ${what} from ${spec.command} ${spec.args.slice(0, 3).join(" ")}, but it ${
-            finished ? `exited (${await exited})` : "timed out"
-          }. Its stderr: ${stderr.trim() || "(empty)"}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 1000);
-      });
-    }
+    const line = await pTimeout(protocol.next(), { milliseconds: TIME_LIMIT_MS, message: false });
+    if (line?.value?.error) throw new Error(String(line.value.error));
+    if (line?.value) return line.value;
+    throw new Error(
+      `Expected ${what} from ${spec.command} ${spec.args.slice(0, 3).join(" ")}, but it ${
+        line ? `exited (${await exited})` : `sent nothing within ${TIME_LIMIT_MS / 60_000} min`
+      }. Its stderr: ${stderr.trim() || "(empty)"}`,
+    );
   };
   const ready = next("the ready line").then(() => undefined);
   const result = ready.then(() => next("a result line")) as Promise<unknown> as Promise<RunnerResult>;
   // Keeps an unawaited rejection (a failed warm-up) from crashing the bench; runParallel reports it.
   result.catch(() => {});
   return { child, ready, result };
+}
+
+/** The runner's protocol lines, parsed; anything else it prints (a library's warning) is skipped. */
+async function* protocolLines(lines: AsyncIterator<string>): AsyncGenerator<Record<string, unknown>> {
+  for (let line = await lines.next(); !line.done; line = await lines.next()) {
+    const message = parseProtocolLine(line.value);
+    if (message) yield message;
+  }
+}
+
+function parseProtocolLine(line: string): Record<string, unknown> | undefined {
+  try {
+    const message: unknown = JSON.parse(line);
+    return typeof message === "object" && message !== null ? (message as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // not a protocol line: not ours to interpret
+  }
 }

@@ -14,6 +14,7 @@ const detail = { orderId: "o-1", bucket: "originals", prefix: "orders/o-1/" };
 
 describe("parseOrderEvent", () => {
   it("accepts an EventBridge envelope or the bare detail", () => {
+    // Act + Assess: the envelope, then the detail alone.
     expect(parseOrderEvent({ "detail-type": "order-completed", source: "shop", detail }, config)).toEqual(
       detail,
     );
@@ -21,6 +22,7 @@ describe("parseOrderEvent", () => {
   });
 
   it("accepts a manifest in place of a prefix or keys, and exactly one of the three", () => {
+    // Act + Assess: a manifest alone, then a manifest beside a prefix.
     expect(
       parseOrderEvent({ orderId: "o-1", bucket: "originals", manifest: "orders/o-1.keys" }, config),
     ).toMatchObject({
@@ -52,7 +54,10 @@ describe("parseOrderEvent", () => {
   });
 
   it("rejects oversized key lists, pointing to prefixes", () => {
+    // Prepare: one key over MAX_EVENT_KEYS.
     const event = { orderId: "o", bucket: "originals", keys: ["a", "b", "c", "d"] };
+
+    // Act + Assess
     expect(() => parseOrderEvent(event, config)).toThrow(ContractError);
     expect(() => parseOrderEvent(event, config)).toThrow(/at most 3 .*MAX_EVENT_KEYS.*prefix/);
   });

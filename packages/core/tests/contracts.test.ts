@@ -5,6 +5,7 @@ import { parseContract } from "../src/validate.js";
 
 describe("the order-completed contract", () => {
   it("accepts a prefix or a key list with optional output overrides", () => {
+    // Act + Assess: a prefix, then a key list with every output override.
     expect(
       OrderCompletedSchema.parse({ orderId: "o-1", bucket: "my-bucket", prefix: "orders/o-1/" }),
     ).toBeTruthy();
@@ -42,6 +43,7 @@ describe("the order-completed contract", () => {
       /unique size names/,
     ],
   ])("rejects %j, saying what was expected", (input, message) => {
+    // Act + Assess
     expect(() => parseContract(OrderCompletedSchema, input, "order-completed event")).toThrow(ContractError);
     expect(() => parseContract(OrderCompletedSchema, input, "order-completed event")).toThrow(message);
   });

@@ -18,7 +18,10 @@ describe("classifyS3Error", () => {
   });
 
   it("passes an already classified failure through", () => {
+    // Prepare
     const f = new ImageFailure("TooLarge", "big");
+
+    // Act + Assess
     expect(classifyS3Error(f, "read")).toBe(f);
   });
 });
@@ -33,7 +36,10 @@ describe("classifyDecodeError", () => {
     ["pngload_buffer: libpng read error", "Corrupt"],
     ["something nobody has seen", "Corrupt"],
   ])("maps libvips' %j to %s", (message, expected) => {
+    // Act
     const failure = classifyDecodeError(new Error(message));
+
+    // Assess
     expect(failure.failureClass).toBe(expected);
     expect(failure.cause).toBeInstanceOf(Error);
   });
@@ -55,40 +61,56 @@ describe("classifyDecodeError on what sharp really reports", () => {
   });
 
   it("files libheif's 'Invalid input' as Corrupt even without the noise (it used to be Unsupported)", () => {
+    // Act
     const failure = classifyDecodeError(new Error("heif: Invalid input: No 'meta' box (2.104)"));
+
+    // Assess
     expect(failure.failureClass).toBe("Corrupt");
   });
 
   it("files an AVIF that ran out of time as TooLarge (the seeks used to make it Corrupt)", () => {
+    // Act
     const failure = classifyDecodeError(new Error(avifTimeout));
+
+    // Assess
     expect(failure.failureClass).toBe("TooLarge");
     expect(failure.message).toMatch(/time limit \(timeout: 3% complete\)/);
   });
 
   describe("with the decode's timing (libvips' error buffer is shared by concurrent decodes)", () => {
     it("ignores another image's timeout line when this decode failed fast", () => {
+      // Act
       const failure = classifyDecodeError(new Error("timeout: 3% complete"), {
         elapsedMs: 40,
         timeoutSeconds: 10,
       });
+
+      // Assess
       expect(failure.failureClass).toBe("Corrupt");
       expect(failure.message).toBe("The image could not be decoded (Unknown error).");
     });
 
     it("calls a decode that ran past the limit and lost its message a timeout", () => {
+      // Prepare
       const timing = { elapsedMs: 10_020, timeoutSeconds: 10 };
+
+      // Act + Assess
       expect(classifyDecodeError(new Error("Unknown error"), timing).failureClass).toBe("TooLarge");
       expect(classifyDecodeError(new Error(avifTimeout), timing).failureClass).toBe("TooLarge");
     });
 
     it("still trusts a real reason, however long the decode took", () => {
+      // Prepare
       const timing = { elapsedMs: 12_000, timeoutSeconds: 10 };
+
+      // Act + Assess
       expect(
         classifyDecodeError(new Error("VipsJpeg: premature end of JPEG image"), timing).failureClass,
       ).toBe("Corrupt");
     });
 
     it("takes the message at its word without timing", () => {
+      // Act + Assess
       expect(classifyDecodeError(new Error("Unknown error")).failureClass).toBe("Corrupt");
       expect(classifyDecodeError(new Error("timeout: 3% complete")).failureClass).toBe("TooLarge");
     });
@@ -97,9 +119,14 @@ describe("classifyDecodeError on what sharp really reports", () => {
 
 describe("sanitizeMessage", () => {
   it("keeps one line and strips paths, credentials and stack frames", () => {
+    // Prepare
     const raw =
       "Could not open /var/task/node_modules/sharp/lib/x.node with rediss://user:pa55@host:6379 password=hunter2 AKIAABCDEFGHIJKLMNOP\n    at foo (/home/x.js:1:1)";
+
+    // Act
     const clean = sanitizeMessage(raw);
+
+    // Assess
     expect(clean).not.toMatch(/\/var\/task|pa55|hunter2|AKIA|\n|at foo/);
     expect(clean).toContain("<path>");
     expect(clean).toContain("rediss://<redacted>@host");

@@ -6,11 +6,13 @@ const key = (sourceKey: string, size = "small") =>
 
 describe("thumbnailKey", () => {
   it("is deterministic, so a retry overwrites instead of adding", () => {
+    // Act + Assess
     expect(key("orders/1/IMG_0001.HEIC")).toBe(key("orders/1/IMG_0001.HEIC"));
     expect(key("orders/1/IMG_0001.HEIC")).toMatch(/^thumbs\/order-1\/small\/IMG_0001-[0-9a-f]{16}\.jpg$/);
   });
 
   it("keeps different sources apart even when their readable names collide", () => {
+    // Act + Assess: the same file name in two folders, then one source in two sizes.
     expect(key("a/photo.jpg")).not.toBe(key("b/photo.jpg"));
     expect(key("a/photo.jpg", "large")).not.toBe(key("a/photo.jpg", "small"));
   });
@@ -22,7 +24,10 @@ describe("thumbnailKey", () => {
     ["only dots", "orders/1/...", /\/small\/image-/],
     ["1,000 characters", `orders/1/${"x".repeat(990)}.jpg`, /^.{1,200}$/],
   ])("stays a safe, bounded key for odd sources (%s)", (_, source, pattern) => {
+    // Act
     const k = key(source);
+
+    // Assess
     expect(k).toMatch(pattern);
     expect(k).not.toContain("..");
     expect(Buffer.byteLength(k)).toBeLessThan(200);
@@ -53,6 +58,7 @@ describe("thumbnailKey", () => {
 
 describe("isOrderObject", () => {
   it("skips folder markers only", () => {
+    // Act + Assess
     expect(isOrderObject("orders/1/")).toBe(false);
     expect(isOrderObject("orders/1/a.jpg")).toBe(true);
     expect(isOrderObject("orders/1/notes.txt")).toBe(true);

@@ -13,6 +13,7 @@ const cut = (items: SliceItem[], size: number): SliceMessage[] => {
 
 describe("effectiveSliceSize", () => {
   it("grows slices to respect the slice cap, but never past what one message may carry", () => {
+    // Act + Assess: under the cap, over it, and over it past what one message carries.
     expect(effectiveSliceSize(1_000, { sliceSize: 25, maxSlices: 1000 })).toBe(25);
     expect(effectiveSliceSize(100_000, { sliceSize: 25, maxSlices: 1000 })).toBe(100);
     expect(effectiveSliceSize(1_000_000, { sliceSize: 25, maxSlices: 10 })).toBe(MAX_SLICE_ITEMS);
@@ -69,6 +70,7 @@ describe("SliceCutter", () => {
 
 describe("keysFingerprint", () => {
   it("tells key lists apart", () => {
+    // Act + Assess
     expect(keysFingerprint(["a", "b"])).toBe(keysFingerprint(["a", "b"]));
     expect(keysFingerprint(["a", "b"])).not.toBe(keysFingerprint(["a", "b", "c"]));
     expect(keysFingerprint(["ab"])).not.toBe(keysFingerprint(["a", "b"]));

@@ -34,13 +34,21 @@ function fakeSns(failFirst: (id: string, call: number) => { code: string; sender
 
 describe("batchEntries", () => {
   it("never puts more than 10 entries in a batch (AWS rejects 11; fauxqs does not)", () => {
+    // Act
     const batches = batchEntries(Array.from({ length: 23 }, (_, i) => ({ Id: `${i}`, Message: "m" })));
+
+    // Assess
     expect(batches.map((b) => b.length)).toEqual([10, 10, 3]);
   });
 
   it("never lets a batch exceed 256 KiB", () => {
+    // Prepare
     const big = "x".repeat(100 * 1024);
+
+    // Act
     const batches = batchEntries(Array.from({ length: 5 }, (_, i) => ({ Id: `${i}`, Message: big })));
+
+    // Assess
     expect(batches.map((b) => b.length)).toEqual([2, 2, 1]);
   });
 
@@ -80,20 +88,28 @@ describe("publishSlices", () => {
   });
 
   it("throws PublishError naming the slices that never went out", async () => {
+    // Prepare: the second slice's entry fails every time.
     const { client } = fakeSns((id) => (id === "s1" ? { code: "InternalError" } : undefined));
+
+    // Act
     const error = await publishSlices(client, "arn", [slice(0), slice(5)], {
       baseDelayMs: 1,
       maxAttempts: 3,
     }).catch((e: unknown) => e);
+
+    // Assess
     expect(error).toBeInstanceOf(PublishError);
     expect((error as PublishError).failedSlices).toEqual([5]);
     expect((error as Error).message).toMatch(/slice 5 \(InternalError/);
   });
 
   it("does not retry a sender fault", async () => {
+    // Prepare
     const { client, calls } = fakeSns((id) =>
       id === "s0" ? { code: "InvalidParameter", sender: true } : undefined,
     );
+
+    // Act + Assess
     await expect(publishSlices(client, "arn", [slice(0)], { baseDelayMs: 1 })).rejects.toBeInstanceOf(
       PublishError,
     );

@@ -43,7 +43,10 @@ describe("admin API routing", () => {
   });
 
   it("explains bad pagination", async () => {
+    // Act
     const response = await api(request("GET", "/orders/known/errors", { offset: "-1" }));
+
+    // Assess
     expect(response.status).toBe(400);
     expect(JSON.parse(String(response.body)).error).toMatch(/offset: .*>=\s?0/);
   });

@@ -14,6 +14,7 @@ describe("the admin API's thumbnail settings", () => {
   });
 
   it("refuse an on-demand deadline that would not leave the function time to answer API Gateway", () => {
+    // Act + Assess: the longest accepted, then one second more.
     expect(loadApiConfig({ ...env, ON_DEMAND_TIMEOUT_SECONDS: "25" }).onDemandTimeoutSeconds).toBe(25);
     expect(() => loadApiConfig({ ...env, ON_DEMAND_TIMEOUT_SECONDS: "26" })).toThrow(
       /ON_DEMAND_TIMEOUT_SECONDS/,
@@ -21,7 +22,10 @@ describe("the admin API's thumbnail settings", () => {
   });
 
   it("list no presigned URLs when THUMBNAIL_URL_SECONDS is 0", async () => {
+    // Prepare
     const config = loadApiConfig({ ...env, THUMBNAIL_URL_SECONDS: "0" });
+
+    // Act + Assess
     expect(await presignThumbnails({ s3: {} as never, config } as never, ["a/small/b.jpg"])).toBeNull();
   });
 });

@@ -97,7 +97,10 @@ describe("the dashboard's request queue", () => {
   });
 
   it("returns other answers at once, and retries network errors before throwing the last", async () => {
+    // Prepare
     const queue = createRequestQueue({ maxAttempts: 3 });
+
+    // Act: a 404, and a request that never reaches the network.
     const notFound = queue.run(async () => reply(404));
     let calls = 0;
     const offline = queue.run(async () => {
@@ -106,22 +109,28 @@ describe("the dashboard's request queue", () => {
     });
     offline.catch(() => {});
     await vi.runAllTimersAsync();
+
+    // Assess
     expect(await notFound).toMatchObject({ response: { status: 404 }, attempts: 1 });
     await expect(offline).rejects.toThrow("Failed to fetch");
     expect(calls).toBe(3);
   });
 
   it("sends unlimited requests past the slot limit, and clear() drops what has not been sent", async () => {
+    // Prepare: one slot, held by a request that answers when released.
     const queue = createRequestQueue({ concurrency: 1 });
     let release: () => void = () => {};
     const slow = queue.run(
       () => new Promise<ReturnType<typeof reply>>((resolve) => (release = () => resolve(reply(200)))),
     );
+
+    // Act + Assess: an unlimited request goes out past the held slot; a limited one waits for it.
     const waiting = queue.run(async () => reply(200));
     const unlimited = queue.run(async () => reply(200), { unlimited: true });
     await vi.advanceTimersByTimeAsync(0);
     expect((await unlimited).attempts).toBe(1);
 
+    // Act + Assess: clear() drops the waiting one; the one in flight still answers.
     queue.clear();
     await expect(waiting).rejects.toBeInstanceOf(QueueCleared);
     release();
@@ -131,7 +140,10 @@ describe("the dashboard's request queue", () => {
 
 describe("Retry-After and backoff", () => {
   it("reads seconds and HTTP dates, and ignores what it cannot read", () => {
+    // Prepare
     const now = Date.parse("2026-01-01T00:00:00Z");
+
+    // Act + Assess: seconds, a date ahead, a date past, none, and words.
     expect(parseRetryAfter("3", now)).toBe(3000);
     expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:05 GMT", now)).toBe(5000);
     expect(parseRetryAfter("Wed, 31 Dec 2025 23:59:00 GMT", now)).toBe(0);
@@ -140,6 +152,7 @@ describe("Retry-After and backoff", () => {
   });
 
   it("draws a full-jitter delay under a capped exponential ceiling", () => {
+    // Act + Assess: the ceiling at attempts 1, 3 and 30 (capped), then the draws below it.
     expect(backoffMs(1, {}, () => 1)).toBe(DEFAULTS.baseDelayMs);
     expect(backoffMs(3, {}, () => 1)).toBe(4 * DEFAULTS.baseDelayMs);
     expect(backoffMs(30, {}, () => 1)).toBe(DEFAULTS.maxDelayMs);

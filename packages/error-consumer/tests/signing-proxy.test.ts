@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { readBody } from "../src/http-server.js";
 import { regionOfApiUrl } from "../src/sign-request.js";
 import { createSigningProxy } from "../src/signing-proxy.js";
@@ -139,11 +139,15 @@ afterAll(async () => {
 
 const authorized = { authorization: `Bearer ${TOKEN}` };
 
+const close = (server: Server) => new Promise((resolve) => server.close(resolve));
+/** Listens on a free loopback port; the server is closed when the test ends, pass or fail. */
 async function listen(server: Server): Promise<number> {
+  onTestFinished(async () => {
+    if (server.listening) await close(server);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;
 }
-const close = (server: Server) => new Promise((resolve) => server.close(resolve));
 const last = () => seen.at(-1)!;
 
 describe("createSigningProxy", () => {
@@ -305,7 +309,6 @@ describe("createSigningProxy", () => {
 
     // Act
     const response = await fetch(`http://127.0.0.1:${port}/api/orders`, { headers: authorized });
-    await close(unsigned);
 
     // Assess
     expect(response.status).toBe(502);
@@ -329,7 +332,6 @@ describe("createSigningProxy", () => {
 
     // Act
     const response = await fetch(`http://127.0.0.1:${port}/api/orders`, { headers: authorized });
-    await close(unreachable);
 
     // Assess
     expect(response.status).toBe(502);

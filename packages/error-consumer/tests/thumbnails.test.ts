@@ -57,6 +57,7 @@ describe("a thumbnail made on demand", () => {
   });
 
   it("uses the image timeout when that is shorter", async () => {
+    // Act: a 1 s image timeout under a 20 s on-demand deadline.
     const started = performance.now();
     const response = await thumbnailOnDemand(
       deps({ imageTimeoutSeconds: 1, onDemandTimeoutSeconds: 20 }),
@@ -64,6 +65,8 @@ describe("a thumbnail made on demand", () => {
       "small",
       { index: "0" },
     );
+
+    // Assess
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(response.status).toBe(503);
   });

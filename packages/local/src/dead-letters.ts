@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import {
@@ -39,7 +40,7 @@ export function startDeadLetterConsumer(deps: DeadLetterConsumerDeps): DeadLette
   const settled: SettleReport[] = [];
   const discarded: { body: string; error: string }[] = [];
   const failures: { messageId: string; error: string }[] = [];
-  let stopped = false;
+  const stopping = new AbortController();
 
   const remove = (message: Message) =>
     deps.sqs.send(
@@ -76,17 +77,18 @@ export function startDeadLetterConsumer(deps: DeadLetterConsumerDeps): DeadLette
   };
 
   const loop = (async () => {
-    while (!stopped) {
+    while (!stopping.signal.aborted) {
       try {
         const { Messages = [] } = await deps.sqs.send(
           new ReceiveMessageCommand({ QueueUrl: deps.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
         );
         for (const message of Messages) await handle(message);
       } catch (error) {
-        // The queue itself failed (emulator stopping, or gone): say so, then try again shortly.
-        if (stopped) return;
+        // The queue itself failed (emulator stopping, or gone): say so, then try again shortly, or stop
+        // as soon as stop() is called.
+        if (stopping.signal.aborted) return;
         console.error(`Dead-letter consumer: ${(error as Error).message}; retrying in 1 s.`);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await sleep(1_000, undefined, { signal: stopping.signal }).catch(() => {});
       }
     }
   })();
@@ -96,7 +98,7 @@ export function startDeadLetterConsumer(deps: DeadLetterConsumerDeps): DeadLette
     discarded,
     failures,
     async stop() {
-      stopped = true;
+      stopping.abort();
       await loop;
     },
   };

@@ -1,5 +1,7 @@
+import { EventEmitter } from "node:events";
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { type OrderThumbnailsCompleted, OrderThumbnailsCompletedSchema, parseContract } from "@thumbs/core";
+import { pEvent, TimeoutError } from "p-event";
 
 /** The backend's side of the order-events topic: every event published, as it arrives. */
 export interface OrderEventListener {
@@ -16,6 +18,8 @@ export interface OrderEventListener {
  */
 export function listenForOrderEvents(sqs: SQSClient, queueUrl: string): OrderEventListener {
   const events: OrderThumbnailsCompleted[] = [];
+  // "event" for each one received, "failure" when the loop ends on an error: what waitFor waits on.
+  const arrivals = new EventEmitter().setMaxListeners(0);
   let stopped = false;
   let failure: unknown;
   const loop = (async () => {
@@ -24,9 +28,13 @@ export function listenForOrderEvents(sqs: SQSClient, queueUrl: string): OrderEve
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
       );
       for (const message of Messages) {
-        events.push(
-          parseContract(OrderThumbnailsCompletedSchema, JSON.parse(message.Body ?? ""), "order event"),
+        const event = parseContract(
+          OrderThumbnailsCompletedSchema,
+          JSON.parse(message.Body ?? ""),
+          "order event",
         );
+        events.push(event);
+        arrivals.emit("event", event);
         await sqs.send(
           new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
         );
@@ -35,19 +43,25 @@ export function listenForOrderEvents(sqs: SQSClient, queueUrl: string): OrderEve
   })().catch((error: unknown) => {
     // Kept for waitFor to throw: an event that breaks its contract is a bug to show, not to skip.
     failure = error;
+    arrivals.emit("failure", error);
   });
   return {
     events,
     async waitFor(orderId, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (failure) throw failure;
-        const event = events.find((e) => e.orderId === orderId);
-        if (event) return event;
-        if (Date.now() > deadline) {
-          throw new Error(`No order-thumbnails-completed event for order ${orderId} within ${timeoutMs} ms.`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      if (failure) throw failure;
+      const received = events.find((e) => e.orderId === orderId);
+      if (received) return received;
+      try {
+        return (await pEvent(arrivals, "event", {
+          filter: (event) => (event as OrderThumbnailsCompleted).orderId === orderId,
+          rejectionEvents: ["failure"],
+          timeout: timeoutMs,
+        })) as OrderThumbnailsCompleted;
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
+        throw new Error(`No order-thumbnails-completed event for order ${orderId} within ${timeoutMs} ms.`, {
+          cause: error,
+        });
       }
     },
     async stop() {

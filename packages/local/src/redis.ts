@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import getPort from "get-port";
 import { Redis } from "ioredis";
+import { pEvent } from "p-event";
 import { RedisUnavailableError } from "./errors.js";
 
 export interface RedisHandle {
@@ -29,15 +30,29 @@ async function ping(url: string, timeoutMs = 2_000): Promise<void> {
   }
 }
 
-async function waitForPing(url: string, deadlineMs: number): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      return await ping(url, 500);
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await sleep(50);
-    }
+/** How long ioredis waits before connecting again while the server is not listening yet. */
+const RECONNECT_MS = 50;
+
+/**
+ * Resolves once the server at `url` accepts commands: ioredis connects again every RECONNECT_MS until
+ * the server listens, and its ready check waits until the server has loaded its data (the append-only
+ * file, after a restart). Rejects after `timeoutMs`, with the last connection error as the cause.
+ */
+async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
+  const client = new Redis(url, { connectTimeout: 500, retryStrategy: () => RECONNECT_MS });
+  let lastError: Error | undefined;
+  client.on("error", (error: Error) => {
+    lastError = error;
+  });
+  try {
+    await pEvent(client, "ready", { rejectionEvents: [], timeout: timeoutMs });
+  } catch (error) {
+    throw new Error(
+      `redis-server at ${url} was not ready within ${timeoutMs} ms (${lastError?.message ?? "no connection error"}).`,
+      { cause: lastError ?? error },
+    );
+  } finally {
+    client.disconnect();
   }
 }
 
@@ -70,7 +85,7 @@ export async function startRedisServer(options: { persistDir?: string } = {}): P
         stdio: "ignore",
       },
     );
-    await waitForPing(url, 10_000);
+    await waitUntilReady(url, 10_000);
   };
   const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

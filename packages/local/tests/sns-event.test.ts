@@ -3,6 +3,7 @@ import { localContext, snsEventFromSqsBody } from "../src/sns-event.js";
 
 describe("snsEventFromSqsBody", () => {
   it("rebuilds the event SNS hands to Lambda from an SNS-to-SQS envelope", () => {
+    // Prepare
     const body = JSON.stringify({
       Type: "Notification",
       MessageId: "m-1",
@@ -10,7 +11,11 @@ describe("snsEventFromSqsBody", () => {
       Message: '{"hello":1}',
       Timestamp: "2026-01-01T00:00:00.000Z",
     });
+
+    // Act
     const event = snsEventFromSqsBody(body);
+
+    // Assess
     expect(event.Records).toHaveLength(1);
     expect(event.Records[0]).toMatchObject({
       EventSource: "aws:sns",
@@ -25,7 +30,10 @@ describe("snsEventFromSqsBody", () => {
 
 describe("localContext", () => {
   it("counts the remaining time down from the configured timeout", () => {
+    // Act
     const context = localContext("thumbs-worker", 60_000, "r-1");
+
+    // Assess
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(59_000);
     expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(60_000);
   });

@@ -1,12 +1,14 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry } from "@aws-sdk/client-sns";
 import type { LocalStack } from "@thumbs/local";
+import { onTestFinished } from "vitest";
 
 let holds = 0;
 
 /**
  * Holds the slices the coordinator publishes (they are accepted but not yet sent to the topic) until
  * `release()`, so a test can change the bucket between planning and processing, as a slow SNS
- * delivery or a queue backlog would let happen. Released slices go out through the real client.
+ * delivery or a queue backlog would let happen. Released slices go out through the real client. A test
+ * that ends before `release()` (it failed) stops holding, so the stack's later tests are not held.
  */
 export function holdSlices(stack: LocalStack): {
   held: PublishBatchRequestEntry[][];
@@ -30,6 +32,9 @@ export function holdSlices(stack: LocalStack): {
     },
     { step: "initialize", name },
   );
+  onTestFinished(() => {
+    sns.middlewareStack.remove(name);
+  });
   return {
     held,
     async release() {

@@ -25,12 +25,20 @@ export const testRedis = (): Redis => createRedis(inject("redisUrl"));
 
 export const uniqueOrderId = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
-/** Waits for the workers' slice reports: a worker reports a slice only after its last outcome is recorded. */
-export function slicesReported(stack: LocalStack, count: number): Promise<void> {
+/**
+ * Waits for a report of each of an order's `slices` slices: a worker reports a slice only after its last
+ * outcome is recorded.
+ */
+export function slicesReported(stack: LocalStack, orderId: string, slices: number): Promise<void> {
   return vi.waitFor(
     () => {
-      const reported = stack.workers.events.filter((e) => e.type === "slices").length;
-      if (reported < count) throw new Error(`${reported} of ${count} slice reports so far`);
+      const reported = new Set(
+        stack.workers.events
+          .flatMap((e) => (e.type === "slices" ? e.reports : []))
+          .filter((r) => r.orderId === orderId)
+          .map((r) => r.sliceIndex),
+      ).size;
+      if (reported < slices) throw new Error(`${reported} of ${slices} slices of ${orderId} reported so far`);
     },
     { timeout: 30_000, interval: 20 },
   );
