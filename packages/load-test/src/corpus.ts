@@ -97,7 +97,9 @@ async function cachedCalibration(
   const file = join(options.cacheDir, "load-test-calibration.json");
   const key = `${options.seed}|${options.megapixels}mp|${options.sizeMb}MB`;
   // load-test-calibration.json maps seed, megapixels and size to detail; a missing or unreadable one is rewritten.
-  const known: Record<string, number> = await readFile(file, "utf8").then(JSON.parse, () => ({}));
+  const known: Record<string, number> = await readFile(file, "utf8")
+    .then(JSON.parse)
+    .catch(() => ({}));
   const hit = known[key];
   if (hit !== undefined) return { detail: hit, cached: true };
   onStatus(`Calibrating the photo generator for ${options.sizeMb} MB at ${options.megapixels} MP…`);
