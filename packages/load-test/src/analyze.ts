@@ -11,7 +11,7 @@ export type ObservedSlice = Pick<
   lane: string;
   startEpochMs: number;
   endEpochMs: number;
-  /** Per-image outcomes; empty on AWS, where only slice totals are logged. */
+  /** Empty on AWS, where only slice totals are logged. */
   images: ImageOutcome[];
 };
 
@@ -74,17 +74,10 @@ export function analyzeRun(o: RunObservation): RunResult {
   const images = finalOutcomes(o.slices);
   const workedMs = images.filter((i) => worked(i.status)).map((i) => i.ms);
   const slices: SliceRecord[] = o.slices
-    .map((s) => ({
-      lane: s.lane,
-      sliceIndex: s.sliceIndex,
-      startMs: s.startEpochMs - o.originEpochMs,
-      endMs: s.endEpochMs - o.originEpochMs,
-      ms: s.ms,
-      done: s.done,
-      failed: s.failed,
-      skipped: s.skipped,
-      deferred: s.deferred,
-      handedBack: s.handedBack,
+    .map(({ images: _, startEpochMs, endEpochMs, ...s }) => ({
+      ...s,
+      startMs: startEpochMs - o.originEpochMs,
+      endMs: endEpochMs - o.originEpochMs,
     }))
     .sort((a, b) => a.startMs - b.startMs);
   const seconds = o.wallMs / 1000;
@@ -105,11 +98,11 @@ export function analyzeRun(o: RunObservation): RunResult {
     perImageMs: summarize(workedMs.length > 0 ? workedMs : (o.imageMsFromMetrics ?? [])),
     perSliceMs: summarize(slices.map((s) => s.ms)),
     lanes: laneRecords(slices, o.peakRss),
-    sliceFailures: o.sliceFailures.map((f) => ({
-      lane: f.lane,
-      error: f.error,
-      startMs: f.startEpochMs - o.originEpochMs,
-      endMs: f.endEpochMs - o.originEpochMs,
+    sliceFailures: o.sliceFailures.map(({ lane, error, startEpochMs, endEpochMs }) => ({
+      lane,
+      error,
+      startMs: startEpochMs - o.originEpochMs,
+      endMs: endEpochMs - o.originEpochMs,
     })),
     errorsByClass:
       images.length > 0

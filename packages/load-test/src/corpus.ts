@@ -2,7 +2,6 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { cachedPhotos, samplePhotos, uploadOrder } from "@thumbs/local";
-import { z } from "zod";
 import type { Progress } from "./progress.js";
 
 export interface CorpusOptions {
@@ -51,7 +50,7 @@ export async function calibrateDetail(targetMb: number, probe: SizeProbe): Promi
 }
 
 /** Probes the real generator: the mean size of a few photos at `megapixels`. */
-export function generatorProbe(seed: string, megapixels: number, count = 4): SizeProbe {
+function generatorProbe(seed: string, megapixels: number, count = 4): SizeProbe {
   return async (detail) => {
     const photos = await samplePhotos(count, { seed: `${seed}-calibration`, megapixels, detail });
     return photos.reduce((sum, p) => sum + p.data.length, 0) / count / 1e6;
@@ -91,19 +90,16 @@ export async function loadTestCorpus(
   };
 }
 
-/** load-test-calibration.json: the calibrated detail per seed, megapixels and target size. */
-const CalibrationCache = z.record(z.string(), z.number());
-
 async function cachedCalibration(
   options: CorpusOptions,
   onStatus: (line: string) => void,
 ): Promise<{ detail: number; cached: boolean }> {
   const file = join(options.cacheDir, "load-test-calibration.json");
   const key = `${options.seed}|${options.megapixels}mp|${options.sizeMb}MB`;
-  // A missing, unreadable or malformed cache is recalibrated and rewritten.
-  const known = await readFile(file, "utf8")
-    .then((text) => CalibrationCache.parse(JSON.parse(text)))
-    .catch((): Record<string, number> => ({}));
+  // load-test-calibration.json maps seed, megapixels and size to detail; a missing or unreadable one is rewritten.
+  const known: Record<string, number> = await readFile(file, "utf8")
+    .then(JSON.parse)
+    .catch(() => ({}));
   const hit = known[key];
   if (hit !== undefined) return { detail: hit, cached: true };
   onStatus(`Calibrating the photo generator for ${options.sizeMb} MB at ${options.megapixels} MP…`);

@@ -3,19 +3,15 @@ import { cpus } from "node:os";
 import type { WorkerProcessMessage } from "@thumbs/local";
 import type { CpuAccount } from "./result.js";
 
-/**
- * CPU accounting for a local run: how much CPU the pipeline's own processes used, and how much other
- * processes took from the same cores meanwhile (a busy machine stretches wall times, and a wall-time
- * ratio alone cannot tell that from pipeline overhead). Each process reports its own CPU time, so no
- * platform-specific process table is read.
- */
+// Each process reports its own CPU time, so no platform-specific process table is read; the
+// machine's busy time shows how much other processes took from the same cores.
 
 export interface MachineCpu {
   busyMs: number;
   totalMs: number;
 }
 
-/** Busy and total CPU ms of the whole machine so far, all cores (os.cpus(): idle is idle, the rest busy). */
+/** Busy and total CPU ms of the whole machine so far, all cores. */
 export function machineCpuMs(): MachineCpu {
   let busyMs = 0;
   let idleMs = 0;
@@ -26,17 +22,11 @@ export function machineCpuMs(): MachineCpu {
   return { busyMs, totalMs: busyMs + idleMs };
 }
 
-/**
- * The share of the machine's CPU capacity that processes other than ours used between two machine
- * readings, our own processes having used `ownMs`: 0 on an otherwise idle machine.
- */
+/** The share of the machine's capacity other processes used between two readings, ours having used `ownMs`. */
 export function otherLoadShare(before: MachineCpu, after: MachineCpu, ownMs: number): number | undefined {
   const total = after.totalMs - before.totalMs;
-  if (!(total > 0)) return undefined;
-  return Math.max(0, (after.busyMs - before.busyMs - ownMs) / total);
+  return total > 0 ? Math.max(0, (after.busyMs - before.busyMs - ownMs) / total) : undefined;
 }
-
-const cpuMsOf = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1000;
 
 /** A worker process's CPU ms so far, as it reports itself over IPC; undefined when it exits first. */
 export function workerCpuMs(child: ChildProcess): Promise<number | undefined> {
@@ -46,9 +36,7 @@ export function workerCpuMs(child: ChildProcess): Promise<number | undefined> {
       child.off("exit", onExit);
       resolve(cpuMs);
     };
-    const onMessage = (message: WorkerProcessMessage) => {
-      if (message.type === "cpu") finish(message.cpuMs);
-    };
+    const onMessage = (message: WorkerProcessMessage) => message.type === "cpu" && finish(message.cpuMs);
     const onExit = () => finish();
     child.on("message", onMessage);
     child.on("exit", onExit);
@@ -61,26 +49,29 @@ export interface CpuSnapshot {
   machine: MachineCpu;
   /** This process: fauxqs and the coordinator run in it. */
   parentMs: number;
-  /** One entry per worker process, in the same order each time; undefined when one did not answer. */
+  /** Per worker process, in the same order each time; undefined when one did not answer. */
   workersMs: Array<number | undefined>;
   redisMs: number | undefined;
 }
 
-/** Everything's CPU time at one moment: this process, each worker process, Redis and the machine. */
+/** Everything's CPU time at one moment: this process, each worker process, Redis (INFO cpu) and the machine. */
 export async function cpuSnapshot(
   workers: readonly ChildProcess[],
   redis: { info(section: string): Promise<string> },
 ): Promise<CpuSnapshot> {
-  const [workersMs, redisMs] = await Promise.all([Promise.all(workers.map(workerCpuMs)), redisCpuMs(redis)]);
-  return { machine: machineCpuMs(), parentMs: cpuMsOf(process.cpuUsage()), workersMs, redisMs };
-}
-
-/** Redis server CPU so far (INFO cpu), in ms: the ledger's share of the pipeline's work. */
-async function redisCpuMs(redis: { info(section: string): Promise<string> }): Promise<number | undefined> {
-  const info = await redis.info("cpu").catch(() => "");
+  const [workersMs, info] = await Promise.all([
+    Promise.all(workers.map(workerCpuMs)),
+    redis.info("cpu").catch(() => ""),
+  ]);
   const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, "m").exec(info)?.[1]);
-  const seconds = field("used_cpu_user") + field("used_cpu_sys");
-  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+  const redisSeconds = field("used_cpu_user") + field("used_cpu_sys");
+  const { user, system } = process.cpuUsage();
+  return {
+    machine: machineCpuMs(),
+    parentMs: (user + system) / 1000,
+    workersMs,
+    redisMs: Number.isFinite(redisSeconds) ? redisSeconds * 1000 : undefined,
+  };
 }
 
 /** The CPU used between two snapshots; undefined when a worker process could not be read both times. */
@@ -95,6 +86,11 @@ export function cpuAccount(before: CpuSnapshot, after: CpuSnapshot): CpuAccount 
   const redisMs =
     before.redisMs !== undefined && after.redisMs !== undefined ? after.redisMs - before.redisMs : null;
   const totalMs = parentMs + workersMs + (redisMs ?? 0);
-  const otherLoad = otherLoadShare(before.machine, after.machine, totalMs);
-  return { totalMs, workersMs, parentMs, redisMs, otherLoadShare: otherLoad ?? null };
+  return {
+    totalMs,
+    workersMs,
+    parentMs,
+    redisMs,
+    otherLoadShare: otherLoadShare(before.machine, after.machine, totalMs) ?? null,
+  };
 }

@@ -1,25 +1,32 @@
 import { randomUUID } from "node:crypto";
-import { analyzeRun } from "./analyze.js";
-import { bracketOf, mergeBaselines, runBaseline } from "./baseline.js";
-import { type Corpus, type CorpusOptions, loadTestCorpus } from "./corpus.js";
-import { bytes } from "./format.js";
-import { type LocalOrderOptions, runLocalOrder } from "./local-order.js";
-import { compactTimestamp, type LoadTestOutcome, resultHeader, writeResult } from "./output.js";
+import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { completionChannel, ORDER_COMPLETED_DETAIL_TYPE } from "@thumbs/core";
+import { awaitOrder, type LocalStack, startLocalStack } from "@thumbs/local";
+import pWaitFor from "p-wait-for";
+import { analyzeRun, type RunObservation } from "./analyze.js";
+import { mergeBaselines, runBaseline } from "./baseline.js";
+import { type Corpus, type CorpusOptions, loadTestCorpus, uploadOriginals } from "./corpus.js";
+import { cpuAccount, cpuSnapshot } from "./cpu-usage.js";
 import { overheadRatio } from "./overhead.js";
 import type { Progress } from "./progress.js";
+import { bytes, compactTimestamp, type LoadTestOutcome, resultHeader, writeResult } from "./report.js";
 import type { BaselineResult, LoadTestResult, RunResult } from "./result.js";
 
-export interface LocalLoadTestOptions extends CorpusOptions, Omit<LocalOrderOptions, "orderId"> {
+export interface LocalLoadTestOptions extends CorpusOptions {
   outDir: string;
-  /** Time pure resizing of the same originals before and after the pipeline (the ratios need it). */
+  workers: number;
+  concurrencyPerWorker: number;
+  sliceSize: number;
+  timeoutMs: number;
   baseline: boolean;
   orderId?: string | undefined;
+  cpuProfDir?: string | undefined;
+  s3RateLimit?: number | undefined;
+  retryMode?: "standard" | "adaptive" | undefined;
 }
 
-/**
- * The `local` load test: generates (or reuses) the order, runs it through the local pipeline between
- * two timings of pure resizing of the same originals, and writes the JSON and HTML reports.
- */
+/** The `local` command: the order through the local pipeline, between two timings of pure resizing. */
 export async function runLocalLoadTest(
   options: LocalLoadTestOptions,
   progress: Progress,
@@ -27,61 +34,52 @@ export async function runLocalLoadTest(
   const startedAt = new Date();
   const orderId = options.orderId ?? `lt-${compactTimestamp(startedAt)}-${randomUUID().slice(0, 6)}`;
   progress.status(
-    `Preparing ${options.images} photo-like JPEGs (~${options.megapixels} MP, ${options.detail === undefined ? `mean ~${options.sizeMb} MB` : `detail ${options.detail}`}; cached in ${options.cacheDir}; generated once, which takes a few minutes for 1,000)…`,
+    `Preparing ${options.images} photo-like JPEGs (cached in ${options.cacheDir}; the first 1,000 take minutes)…`,
   );
   const corpus = await loadTestCorpus(options, progress.status);
   progress.status(
     `Corpus: ${corpus.files.length} images, ${bytes(corpus.totalBytes)} in ${corpus.dir} (detail ${corpus.detail}, ${corpus.detailSource})`,
   );
 
-  // Pure resizing just before and just after the pipeline, each with the machine to itself: on a
-  // shared machine the CPU a resize takes drifts, and the spread of the two shows by how much.
+  // Pure resizing just before and just after the pipeline: on a shared machine the CPU a resize
+  // takes drifts, and the spread of the two shows by how much.
   const before = options.baseline ? await measureBaseline("before", corpus, options, progress) : undefined;
   const run = analyzeRun(await runLocalOrder(corpus, { ...options, orderId }, progress));
   const after = before ? await measureBaseline("after", corpus, options, progress) : undefined;
 
   const { workers, concurrencyPerWorker, sliceSize } = options;
-  const result: LoadTestResult = {
+  return writeResult(options.outDir, {
     ...resultHeader("local", startedAt, options, corpus, { workers, concurrencyPerWorker, sliceSize }),
     runs: [run],
     ...(before && after ? overheadAgainst(run, before, after, workers * concurrencyPerWorker) : {}),
-    notes: [
-      "Peak RSS is the largest resident set size a worker process reported at the end of a slice.",
-      "Locally fauxqs (S3/SNS/SQS) runs in the load test's own process and Redis beside it, on the same cores as the workers: their CPU is part of the measured overhead.",
-    ],
-  };
-  return writeResult(options.outDir, result);
+    notes: [],
+  });
 }
 
 async function measureBaseline(
   when: "before" | "after",
   corpus: Corpus,
-  options: LocalLoadTestOptions,
+  o: LocalLoadTestOptions,
   progress: Progress,
-): Promise<BaselineResult> {
-  progress.status(
-    `Pure resizing of the same originals (${when} the pipeline): ${options.workers} processes × ${options.concurrencyPerWorker} images in flight…`,
-  );
+) {
   progress.start(`Baseline (${when})`, corpus.files.length);
-  const baseline = await runBaseline(corpus.files, options.workers, options.concurrencyPerWorker, (n) =>
+  const baseline = await runBaseline(corpus.files, o.workers, o.concurrencyPerWorker, (n) =>
     progress.update(n),
   );
   progress.stop();
   return baseline;
 }
 
-/** The run against the mean of its bracketing baselines: overhead ratio, its split and the CPU ratios. */
-function overheadAgainst(
-  run: RunResult,
-  before: BaselineResult,
-  after: BaselineResult,
-  lanes: number,
-): Pick<LoadTestResult, "baseline" | "baselineBrackets" | "overhead"> {
-  const baseline = mergeBaselines([before, after]);
+function overheadAgainst(run: RunResult, before: BaselineResult, after: BaselineResult, lanes: number) {
+  const baseline = mergeBaselines(before, after);
   const worked = run.done + run.failed;
+  const bracket = (
+    when: "before" | "after",
+    { wallMs, cpuMs, cpuMsPerImage, otherLoadShare }: BaselineResult,
+  ) => ({ when, wallMs, cpuMs, cpuMsPerImage, otherLoadShare }) as const;
   return {
     baseline,
-    baselineBrackets: [bracketOf("before", before), bracketOf("after", after)],
+    baselineBrackets: [bracket("before", before), bracket("after", after)],
     overhead: overheadRatio({
       pipelineWallMs: run.wallMs,
       lanes,
@@ -99,5 +97,145 @@ function overheadAgainst(
             }
           : undefined,
     }),
-  };
+  } satisfies Partial<LoadTestResult>;
+}
+
+/** One order through fauxqs, Redis and worker processes, timed from order-completed to the completion signal. */
+async function runLocalOrder(
+  corpus: Corpus,
+  options: LocalLoadTestOptions & { orderId: string },
+  progress: Progress,
+): Promise<RunObservation> {
+  const rate = options.s3RateLimit;
+  const stack = await startLocalStack({
+    workers: options.workers,
+    concurrencyPerWorker: options.concurrencyPerWorker,
+    sliceSize: options.sliceSize,
+    workerEnv: {
+      // --cpu-prof is not allowed in NODE_OPTIONS and the pool forks without execArgv, so the worker
+      // process starts V8's profiler itself when this is set.
+      ...(options.cpuProfDir ? { LOCAL_CPU_PROFILE_DIR: resolve(options.cpuProfDir) } : {}),
+      ...(options.retryMode ? { AWS_RETRY_MODE: options.retryMode } : {}),
+    },
+    // Only the workers' S3 traffic is throttled, and, as on a hot prefix, a burst of a third of a second.
+    ...(rate
+      ? { faults: { s3RateLimit: { perSecond: rate, burst: Math.max(1, Math.round(rate / 3)) } } }
+      : {}),
+  });
+  try {
+    progress.status(`Redis: ${stack.redisHandle.source}; S3/SNS/SQS: fauxqs at ${stack.emulator.endpoint}`);
+    const prefix = `orders/${options.orderId}/`;
+    await uploadOriginals(
+      stack.emulator.clients.s3,
+      stack.emulator.resources.sourceBucket,
+      prefix,
+      corpus.files,
+      progress,
+    );
+    return await timeOrder(stack, prefix, corpus, options, progress);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function timeOrder(
+  stack: LocalStack,
+  prefix: string,
+  corpus: Corpus,
+  { orderId, timeoutMs }: { orderId: string; timeoutMs: number },
+  progress: Progress,
+): Promise<RunObservation> {
+  // A separate connection: a subscribed ioredis client can run no other command.
+  const subscriber = stack.redis.duplicate();
+  const signal = new Promise<number>((resolve) =>
+    subscriber.on(
+      "message",
+      (_: string, message: string) => message === orderId && resolve(performance.now()),
+    ),
+  );
+  await subscriber.subscribe(completionChannel(stack.keyPrefix));
+  try {
+    const eventsBefore = stack.workers.events.length;
+    // The same processes are asked afterwards: a worker replaced meanwhile leaves the CPU unaccounted.
+    const workers = [...stack.workers.processes];
+    const cpuBefore = await cpuSnapshot(workers, stack.redis);
+    const originEpochMs = Date.now();
+    const started = performance.now();
+    const detail = { orderId, bucket: stack.emulator.resources.sourceBucket, prefix };
+    const plan = await stack.emitOrderCompleted({
+      "detail-type": ORDER_COMPLETED_DETAIL_TYPE,
+      source: "load-test",
+      detail,
+    });
+    progress.status(`Order ${orderId}: ${plan.total} images in ${plan.slices} slices`);
+    progress.start("Resizing", plan.total, { done: 0, failed: 0 });
+    const final = await awaitOrder(stack.ledger, orderId, {
+      timeoutMs,
+      intervalMs: 100,
+      onProgress: (p) => progress.update(p.done + p.failed, { done: p.done, failed: p.failed }),
+    });
+    const polledAt = performance.now();
+    const cpuAfter = await cpuSnapshot(workers, stack.redis);
+    // The signal is published by the Lua call that completes the order; the wait only guards against a lost message.
+    const signalledAt = await Promise.race([signal, sleep(2_000, undefined)]);
+    progress.stop();
+    const proxy = stack.faultProxy?.stats;
+    if (proxy)
+      progress.status(
+        `S3 throttling: ${proxy.failed} of ${proxy.failed + proxy.forwarded} worker requests answered 503 SlowDown`,
+      );
+    const inStream = (await stack.ledger.completions()).some((c) => c.orderId === orderId);
+    // The last slice report arrives over IPC just after the completion signal.
+    const reported = () =>
+      new Set(
+        stack.workers.events
+          .slice(eventsBefore)
+          .flatMap((e) => (e.type === "slices" ? e.reports.flatMap((r) => r.images) : []))
+          .filter((i) => i.status === "done" || i.status === "failed")
+          .map((i) => i.index),
+      ).size;
+    await pWaitFor(() => reported() >= final.done + final.failed, {
+      interval: 50,
+      timeout: { milliseconds: 10_000, fallback: () => undefined },
+    });
+    const { records } = await stack.ledger.listErrors(orderId, {
+      offset: 0,
+      limit: Math.max(1, final.failed),
+    });
+    const observation: RunObservation = {
+      label: "local",
+      orderId,
+      progress: final,
+      wallMs: (signalledAt ?? polledAt) - started,
+      wallSource:
+        signalledAt !== undefined
+          ? `Redis pub/sub completion signal${inStream ? " (also in the completions stream)" : ""}`
+          : "progress poll (no pub/sub signal arrived: check the completions stream)",
+      originEpochMs,
+      totalBytes: corpus.totalBytes,
+      slices: [],
+      sliceFailures: [],
+      peakRss: new Map(),
+      errors: records,
+      cpu: cpuAccount(cpuBefore, cpuAfter),
+    };
+    for (const e of stack.workers.events.slice(eventsBefore)) {
+      const lane = `pid ${e.pid}`;
+      if (e.type === "slice-failed")
+        observation.sliceFailures.push({
+          lane,
+          error: e.error,
+          startEpochMs: e.started,
+          endEpochMs: e.ended,
+        });
+      if (e.type !== "slices") continue;
+      observation.peakRss.set(lane, Math.max(observation.peakRss.get(lane) ?? 0, e.rss));
+      observation.slices.push(
+        ...e.reports.map((r) => ({ ...r, lane, startEpochMs: e.started, endEpochMs: e.ended })),
+      );
+    }
+    return observation;
+  } finally {
+    subscriber.disconnect();
+  }
 }

@@ -2,17 +2,15 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_OUTPUT } from "@thumbs/core";
 import { applyResizeSettings, makeThumbnails } from "@thumbs/worker";
-import { z } from "zod";
 import { type CorpusOptions, loadTestCorpus } from "./corpus.js";
 import { DEFAULT_ASSUMPTIONS, type ModelAssumptions, pickConfigurations, predictGrid } from "./model.js";
 import { renderModelReport } from "./model-report.js";
-import { compactTimestamp } from "./output.js";
+import { compactTimestamp } from "./report.js";
+import type { LoadTestResult } from "./result.js";
 import { summarize } from "./stats.js";
 
 export interface ModelOptions {
-  /** A local run's JSON; default: the newest in `outDir`. */
   from?: string | undefined;
-  /** Per-image CPU ms given directly (skips reading or measuring). */
   cpuMs?: number | undefined;
   overrides: Partial<ModelAssumptions>;
   corpus: Omit<CorpusOptions, "images">;
@@ -20,7 +18,6 @@ export interface ModelOptions {
   outDir: string;
 }
 
-/** What the model takes from a measurement. */
 interface MeasuredInput {
   cpuMsPerImage: number;
   maxOverAvg: number;
@@ -82,20 +79,9 @@ async function measuredInput(options: ModelOptions, status: (line: string) => vo
 /** The newest `load-test-<time>.json` in a folder (the names sort by time), if any. */
 async function newestResult(outDir: string): Promise<string | undefined> {
   const names = await readdir(outDir).catch(() => [] as string[]);
-  const newest = names
-    .filter((n) => /^load-test-\d{8}-\d{6}\.json$/.test(n))
-    .sort()
-    .at(-1);
-  return newest ? join(outDir, newest) : undefined;
+  const newest = names.filter((n) => /^load-test-\d{8}-\d{6}\.json$/.test(n)).sort();
+  return newest.length > 0 ? join(outDir, newest.at(-1)!) : undefined;
 }
-
-/** The parts of a local run's result (result.ts LoadTestResult) the model reads. */
-const ResultSchema = z.object({
-  machine: z.object({ cpuModel: z.string() }),
-  corpus: z.object({ dir: z.string(), meanBytes: z.number() }),
-  baseline: z.object({ cpuMsPerImage: z.number() }).optional(),
-  runs: z.array(z.object({ total: z.number(), cpu: z.object({ workersMs: z.number() }).optional() })),
-});
 
 /**
  * The worker's CPU per image from a local run, and the MAX/AVG spread from resizing a sample of the
@@ -106,14 +92,12 @@ export async function measuredFromResult(
   path: string,
   status: (line: string) => void,
 ): Promise<MeasuredInput> {
-  const result = ResultSchema.parse(JSON.parse(await readFile(path, "utf8")));
+  const result = JSON.parse(await readFile(path, "utf8")) as LoadTestResult;
   const pure = result.baseline?.cpuMsPerImage;
-  if (!pure || !(pure > 0)) {
+  if (!pure)
     throw new Error(
-      `${path} has no pure-resize baseline (expected "baseline.cpuMsPerImage" > 0), so it gives no CPU time per image. ` +
-        "Use the JSON of a local run made without --no-baseline, or pass --cpu-ms.",
+      `${path} has no pure-resize baseline: use a local run made without --no-baseline, or --cpu-ms.`,
     );
-  }
   // What a worker burns per image on top of resizing (its S3 and Redis clients) is Lambda CPU too:
   // prefer the workers' own CPU per image when the run measured it.
   const run = result.runs[0];

@@ -1,9 +1,21 @@
 import { DEFAULT_SLICE_SIZE } from "@thumbs/core";
-import { bytes, ms, table, usd } from "./format.js";
 import { type ModelAssumptions, type Picks, PRICES, type Prediction } from "./model.js";
+import { bytes, ms } from "./report.js";
+
+/** US dollars with enough digits for fractions of a cent. */
+const usd = (v: number) => `$${v.toFixed(v >= 1 ? 2 : v >= 0.01 ? 4 : 6)}`;
+
+/** A text table: the first row is the header, columns right-aligned except the first. */
+function table(rows: readonly string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map(
+    (r) =>
+      `  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")}`,
+  );
+}
 
 /** The origin story's figure: 1,000 images (~1.2 GB) in about 3 s on Lambda. */
-export const ORIGIN_WALL_MS = 3000;
+const ORIGIN_WALL_MS = 3000;
 
 // The stack's worker memory (infra/lib/config.ts DEFAULT_WORKER_MEMORY_MB): infra depends on this
 // package, so the constant cannot be imported from there.
@@ -13,7 +25,7 @@ const seconds = (value: number) => `${(value / 1000).toFixed(2)} s`;
 const key = (p: Prediction) => `${p.memoryMb} MB, slices of ${p.sliceSize}`;
 
 /** The facts and assumptions the predictions rest on, as printed lines. */
-export function modelPreamble(a: ModelAssumptions, source: string): string[] {
+function modelPreamble(a: ModelAssumptions, source: string): string[] {
   return [
     `Lambda memory/cost model: ${a.images} images (mean ${bytes(a.meanImageBytes)}) into two thumbnail sizes`,
     `  measured   ${ms(a.cpuMsPerImage)} CPU per image (slowest ${a.maxOverAvg.toFixed(2)}× the average) from ${source}`,
@@ -62,7 +74,7 @@ export function renderModelReport(
           ms(p.sliceMs),
         ];
       }),
-    ]).map((l) => `  ${l}`),
+    ]),
   );
   const grid = (title: string, cell: (p: Prediction) => string) => {
     lines.push("", title);
@@ -70,7 +82,7 @@ export function renderModelReport(
       ...table([
         ["memory \\ slice", ...sliceSizes.map(String)],
         ...memories.map((m) => [`${m} MB`, ...sliceSizes.map((s) => cell(at(m, s)))]),
-      ]).map((l) => `  ${l}`),
+      ]),
     );
   };
   grid(
@@ -97,11 +109,7 @@ export function renderModelReport(
 }
 
 /** What the model predicts against the origin's ~3 s for 1,000 images. */
-export function originVerdict(
-  a: ModelAssumptions,
-  predictions: readonly Prediction[],
-  picks: Picks,
-): string[] {
+function originVerdict(a: ModelAssumptions, predictions: readonly Prediction[], picks: Picks): string[] {
   const fastest = picks.speed;
   const deployed = predictions.find(
     (p) => p.memoryMb === DEPLOYED_MEMORY_MB && p.sliceSize === DEFAULT_SLICE_SIZE,

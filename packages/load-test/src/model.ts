@@ -4,7 +4,6 @@ import { imageConcurrency, LAMBDA_MB_PER_VCPU } from "@thumbs/worker";
 export const PRICES = {
   lambdaGbSecondArm64: 0.0000133334,
   lambdaRequest: 0.2 / 1e6,
-  /** PUT, COPY, POST and LIST requests, S3 Standard. */
   s3PutOrList: 0.005 / 1000,
   s3Get: 0.0004 / 1000,
   /** Per published message up to 64 KB (each entry of a PublishBatch counts); delivery to Lambda is free. */
@@ -20,17 +19,13 @@ export const SLICE_SIZES = [5, 10, 25, 50, 100];
 /** Everything the model assumes besides Lambda's published rules. Times in ms at 1 full vCPU. */
 export interface ModelAssumptions {
   images: number;
-  /** CPU time to make both thumbnails of one original on 1 full vCPU (measured). */
   cpuMsPerImage: number;
-  /** The slowest image's resize time ÷ the average (measured distribution shape). */
   maxOverAvg: number;
   /** Lambda vCPU time per unit of this machine's CPU time (1 = as fast; Graviton is often 1-1.3×). */
   cpuScale: number;
   meanImageBytes: number;
   s3GetFirstByteMs: number;
-  /** Download rate of one GET stream, MB/s. */
   s3GetMBps: number;
-  /** Both thumbnails' PUTs (in parallel). */
   s3PutMs: number;
   /** ListObjectsV2: the coordinator lists 1,000 keys per page (workers never list). */
   s3ListMs: number;
@@ -38,7 +33,6 @@ export interface ModelAssumptions {
   redisMs: number;
   /** One PublishBatch call; the coordinator keeps 4 in flight. */
   snsPublishMs: number;
-  /** Publish → worker invocation starts (SNS → Lambda async delivery). */
   snsDeliveryMs: number;
   /** Coordinator's own work besides listing and publishing (validation, Redis init), warm. */
   coordinatorMs: number;
@@ -73,11 +67,9 @@ export interface Prediction {
   memoryMb: number;
   sliceSize: number;
   vcpu: number;
-  /** Images in flight per worker: the worker's own rule (imageConcurrency in concurrency.ts). */
   inFlight: number;
   slices: number;
   sliceMs: number;
-  /** Per-image resize time on the worker (CPU part only, stretched by sharing the vCPUs). */
   resizeAvgMs: number;
   resizeMaxMs: number;
   warmWallMs: number;
@@ -169,8 +161,6 @@ export interface Picks {
  * faster), fastest (ties → cheaper), and balanced, minimising w·cost/maxCost + (1−w)·time/maxTime.
  */
 export function pickConfigurations(predictions: readonly Prediction[], balancedWeight = 0.5): Picks {
-  if (predictions.length === 0)
-    throw new RangeError("Expected at least one prediction to pick from; received none.");
   const maxCost = Math.max(...predictions.map((p) => p.warmCost));
   const maxTime = Math.max(...predictions.map((p) => p.warmWallMs));
   const score = (p: Prediction) =>
@@ -183,7 +173,6 @@ export function pickConfigurations(predictions: readonly Prediction[], balancedW
   };
 }
 
-/** Every memory size × slice size. */
 export function predictGrid(
   a: ModelAssumptions,
   memories: readonly number[] = WORKER_MEMORY_MB,

@@ -3,8 +3,7 @@ import { analyzeRun } from "../src/analyze.js";
 import { DEFAULT_ASSUMPTIONS, pickConfigurations, predictGrid } from "../src/model.js";
 import { renderModelReport } from "../src/model-report.js";
 import { overheadRatio } from "../src/overhead.js";
-import { escapeHtml, renderHtmlReport } from "../src/report-html.js";
-import { renderTextReport, wrap } from "../src/report-text.js";
+import { escapeHtml, renderHtmlReport, renderTextReport } from "../src/report.js";
 import type { LoadTestResult } from "../src/result.js";
 import { summarize } from "../src/stats.js";
 
@@ -141,10 +140,9 @@ describe("reports", () => {
     expect(html).not.toMatch(/<script|<link|src="http|href="http/);
   });
 
-  it("escapes HTML and wraps paragraphs", () => {
+  it("escapes HTML", () => {
     // Act / Assess
     expect(escapeHtml(`<a href="x">&'`)).toBe("&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-    expect(wrap("aaa bbb ccc", 7)).toEqual(["aaa bbb", "ccc"]);
   });
 
   it("prints the model's tables, picks and the verdict against 3 s", () => {

@@ -49,11 +49,6 @@ describe("worker CPU ratio", () => {
     expect(o.workerCpu?.ratio).toBeCloseTo(70 / 43, 10);
     expect(o.workerCpu?.verdict).toBe("MISS");
   });
-
-  it("refuses baselines without CPU time", () => {
-    // Act, Assess
-    expect(() => workerCpuRatio({ msPerImage: 1, baselineMsPerImage: [0] })).toThrow(RangeError);
-  });
 });
 
 describe("bracketing baselines", () => {
@@ -63,7 +58,7 @@ describe("bracketing baselines", () => {
     const after = baseline(60, [50, 70]);
 
     // Act
-    const merged = mergeBaselines([before, after]);
+    const merged = mergeBaselines(before, after);
 
     // Assess
     expect(merged.images.map((i) => i.ms)).toEqual([40, 60]);

@@ -6,18 +6,13 @@ import { z } from "zod";
 /** The region of an API Gateway URL such as https://abc123.execute-api.eu-west-1.amazonaws.com/. */
 export function regionFromApiUrl(url: string): string {
   const region = regionOfApiUrl(new URL(url));
-  if (!region) {
-    throw new Error(
-      `Expected an API Gateway URL like https://<id>.execute-api.<region>.amazonaws.com/, received ${url}. Pass --region for a custom domain.`,
-    );
-  }
-  return region;
+  if (region) return region;
+  throw new Error(
+    `Expected an API Gateway URL like https://<id>.execute-api.<region>.amazonaws.com/, received ${url}. Pass --region for a custom domain.`,
+  );
 }
 
-/**
- * A GET to the IAM-authorized admin API, signed with SigV4 for execute-api. Returns the URL and the
- * headers to send (Authorization, X-Amz-Date, the session token when the credentials have one).
- */
+/** A GET to the IAM-authorized admin API, signed with SigV4 for execute-api: the URL and headers to send. */
 export async function signAdminGet(
   baseUrl: string,
   path: string,
@@ -26,17 +21,17 @@ export async function signAdminGet(
   region: string,
   signingDate?: Date,
 ): Promise<{ url: string; headers: Record<string, string> }> {
-  const signed = await signAdminRequest(adminApiSigner(region, credentials), new URL(baseUrl), {
+  const request = {
     method: "GET",
     path,
     query,
     headers: { accept: "application/json" },
     ...(signingDate ? { signingDate } : {}),
-  });
+  };
+  const signed = await signAdminRequest(adminApiSigner(region, credentials), new URL(baseUrl), request);
   return { url: signed.url.toString(), headers: signed.headers };
 }
 
-/** The fields of the admin API's order progress (the ledger's OrderProgress) the load test reads. */
 const AdminOrderSchema = z.object({
   total: z.number(),
   done: z.number(),
@@ -53,15 +48,12 @@ export type AdminOrder = z.infer<typeof AdminOrderSchema>;
 
 const ErrorPageSchema = z.object({ records: z.array(ErrorRecordSchema), total: z.number() });
 
-// The admin API's largest page of error records.
-const ERROR_PAGE = 500;
-
-/** The admin API's two reads the load test needs, each answer checked against the product's shape. */
+/** The admin API's two reads the load test needs: an order's progress (undefined until recorded) and its errors. */
 export function adminApiClient(
   baseUrl: string,
   credentials: Provider<AwsCredentialIdentity>,
   region: string,
-  fetchImpl: typeof fetch = fetch,
+  fetchImpl = fetch,
 ) {
   const get = async <T>(schema: z.ZodType<T>, path: string, query: Record<string, string> = {}) => {
     const { url, headers } = await signAdminGet(baseUrl, path, query, credentials, region);
@@ -69,23 +61,23 @@ export function adminApiClient(
     if (response.status === 404) return undefined;
     if (!response.ok) {
       throw new Error(
-        `The admin API answered ${response.status} to GET ${path}: ${(await response.text()).slice(0, 300)}. ` +
-          "A 403 means these credentials lack execute-api:Invoke on the admin API.",
+        `The admin API answered ${response.status} to GET ${path}: ${(await response.text()).slice(0, 300)}. A 403 means these credentials lack execute-api:Invoke on it.`,
       );
     }
     return schema.parse(await response.json());
   };
   const orderPath = (orderId: string) => `/orders/${encodeURIComponent(orderId)}`;
   return {
-    /** The order's progress, or undefined while the coordinator has not recorded it yet. */
     getOrder: (orderId: string) => get(AdminOrderSchema, orderPath(orderId)),
-    /** Every error record of the order, a page at a time. */
     listErrors: async (orderId: string) => {
       const records: z.infer<typeof ErrorRecordSchema>[] = [];
       let page: z.infer<typeof ErrorPageSchema> | undefined;
       do {
-        const query = { offset: String(records.length), limit: String(ERROR_PAGE) };
-        page = await get(ErrorPageSchema, `${orderPath(orderId)}/errors`, query);
+        // 500 is the admin API's largest page.
+        page = await get(ErrorPageSchema, `${orderPath(orderId)}/errors`, {
+          offset: String(records.length),
+          limit: "500",
+        });
         records.push(...(page?.records ?? []));
       } while (page && page.records.length > 0 && records.length < page.total);
       return records;

@@ -13,10 +13,9 @@ import { paginateListObjectsV2, S3Client } from "@aws-sdk/client-s3";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { analyzeRun } from "../analyze.js";
 import { type Corpus, type CorpusOptions, loadTestCorpus, uploadOriginals } from "../corpus.js";
-import { bytes, ms } from "../format.js";
 import { PRICES } from "../model.js";
-import { compactTimestamp, type LoadTestOutcome, resultHeader, writeResult } from "../output.js";
 import type { Progress } from "../progress.js";
+import { bytes, compactTimestamp, type LoadTestOutcome, ms, resultHeader, writeResult } from "../report.js";
 import type { RunResult } from "../result.js";
 import { adminApiClient, regionFromApiUrl } from "./admin-api.js";
 import { type AwsOrderContext, runAwsOrder } from "./aws-order.js";
@@ -34,14 +33,10 @@ export interface AwsLoadTestOptions extends CorpusOptions {
   logWaitMs: number;
 }
 
-/** The environment variable bumped on the worker to retire its warm instances before the cold run. */
-export const COLD_START_VARIABLE = "LOAD_TEST_COLD_START";
+// Bumped on the worker to retire its warm instances before the cold run.
+const COLD_START_VARIABLE = "LOAD_TEST_COLD_START";
 
-/**
- * The `aws` load test: the same order on a deployed stack, twice. The first run follows a configuration
- * change of the worker (an environment variable bump), after which Lambda starts new execution
- * environments, so it runs cold; the second run, right after, reuses them and runs warm.
- */
+/** The `aws` command: the same order twice, cold (after a configuration change of the worker) then warm. */
 export async function runAwsLoadTest(
   options: AwsLoadTestOptions,
   progress: Progress,
@@ -75,12 +70,7 @@ export async function runAwsLoadTest(
     timeoutMs: options.timeoutMs,
     logWaitMs: options.logWaitMs,
   };
-  const notes = [
-    `Per-image times are the workers' ImageMs EMF metric values and slice times their "slice resized" log lines, read from ${ctx.workerLogGroup}; cold starts and memory come from Lambda's REPORT lines.`,
-    options.forceCold
-      ? `Cold run forced by UpdateFunctionConfiguration (environment variable ${COLD_START_VARIABLE}); the original environment was restored afterwards.`
-      : "--no-force-cold: the first run may reuse warm instances.",
-  ];
+  const notes = options.forceCold ? [] : ["--no-force-cold: the first run may reuse warm instances."];
   const original = worker.Environment?.Variables ?? {};
   const runs: RunResult[] = [];
   try {
@@ -114,7 +104,6 @@ export async function runAwsLoadTest(
   });
 }
 
-/** "cold: 40 worker invocations, 40 cold starts (init avg …, max …); billed … GB-s ≈ $… of worker compute." */
 function invocationsNote(label: string, logs: WorkerLogSummary): string {
   const gbSeconds = (logs.billedMs / 1000) * ((logs.memoryMb ?? 0) / 1024);
   const init =
@@ -131,7 +120,7 @@ async function setWorkerEnv(lambda: LambdaClient, name: string, variables: Recor
   await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 300 }, { FunctionName: name });
 }
 
-/** Uploads the corpus under `prefix` unless every file is already there with its size (reruns are cheap). */
+/** Uploads the corpus under `prefix` unless every file is already there with its size. */
 async function uploadIfMissing(
   s3: S3Client,
   bucket: string,

@@ -91,13 +91,8 @@ function parseTextReport(text: string): WorkerLogLine {
     return match ? Number(match[1]) : undefined;
   };
   const f = (name: string) => field(name) ?? 0;
-  return report(
-    f("Duration"),
-    f("Billed Duration"),
-    f("Memory Size"),
-    f("Max Memory Used"),
-    field("Init Duration"),
-  );
+  const init = field("Init Duration");
+  return report(f("Duration"), f("Billed Duration"), f("Memory Size"), f("Max Memory Used"), init);
 }
 
 export interface WorkerLogSummary {
