@@ -2,6 +2,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { cachedPhotos, samplePhotos, uploadOrder } from "@thumbs/local";
+import { z } from "zod";
 import type { Progress } from "./progress.js";
 
 export interface CorpusOptions {
@@ -90,6 +91,8 @@ export async function loadTestCorpus(
   };
 }
 
+const CalibrationSchema = z.record(z.string(), z.number());
+
 async function cachedCalibration(
   options: CorpusOptions,
   onStatus: (line: string) => void,
@@ -97,9 +100,9 @@ async function cachedCalibration(
   const file = join(options.cacheDir, "load-test-calibration.json");
   const key = `${options.seed}|${options.megapixels}mp|${options.sizeMb}MB`;
   // load-test-calibration.json maps seed, megapixels and size to detail; a missing or unreadable one is rewritten.
-  const known: Record<string, number> = await readFile(file, "utf8")
-    .then(JSON.parse)
-    .catch(() => ({}));
+  const known = await readFile(file, "utf8")
+    .then((text) => CalibrationSchema.parse(JSON.parse(text)))
+    .catch((): Record<string, number> => ({}));
   const hit = known[key];
   if (hit !== undefined) return { detail: hit, cached: true };
   onStatus(`Calibrating the photo generator for ${options.sizeMb} MB at ${options.megapixels} MP…`);

@@ -2,11 +2,11 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_OUTPUT } from "@thumbs/core";
 import { applyResizeSettings, makeThumbnails } from "@thumbs/worker";
+import { z } from "zod";
 import { type CorpusOptions, loadTestCorpus } from "./corpus.js";
 import { DEFAULT_ASSUMPTIONS, type ModelAssumptions, pickConfigurations, predictGrid } from "./model.js";
 import { renderModelReport } from "./model-report.js";
 import { compactTimestamp } from "./report.js";
-import type { LoadTestResult } from "./result.js";
 import { summarize } from "./stats.js";
 
 export interface ModelOptions {
@@ -76,11 +76,23 @@ async function measuredInput(options: ModelOptions, status: (line: string) => vo
   };
 }
 
-/** The newest `load-test-<time>.json` in a folder (the names sort by time), if any. */
+/**
+ * The newest `load-test-<time>.json` in a folder (the names sort by time) that measured pure resizing:
+ * a `--no-baseline` run after it does not hide it.
+ */
 async function newestResult(outDir: string): Promise<string | undefined> {
   const names = await readdir(outDir).catch(() => [] as string[]);
-  const newest = names.filter((n) => /^load-test-\d{8}-\d{6}\.json$/.test(n)).sort();
-  return newest.length > 0 ? join(outDir, newest.at(-1)!) : undefined;
+  const results = names
+    .filter((n) => /^load-test-\d{8}-\d{6}\.json$/.test(n))
+    .sort()
+    .reverse();
+  for (const name of results) {
+    const parsed = ResultSchema.safeParse(
+      await readFile(join(outDir, name), "utf8").then(JSON.parse, () => null),
+    );
+    if (parsed.success && parsed.data.baseline) return join(outDir, name);
+  }
+  return results.length > 0 ? join(outDir, results[0]!) : undefined;
 }
 
 /**
@@ -88,11 +100,23 @@ async function newestResult(outDir: string): Promise<string | undefined> {
  * same originals one at a time (the run's own per-image times overlap, so their spread mostly shows
  * images sharing a core, which is not what a bigger Lambda sees).
  */
+/** The fields of a local run's result (result.ts) the model reads; the file is the user's to point at. */
+const ResultSchema = z.object({
+  machine: z.object({ cpuModel: z.string() }),
+  corpus: z.object({ dir: z.string(), meanBytes: z.number() }),
+  baseline: z.object({ cpuMsPerImage: z.number() }).optional(),
+  runs: z.array(z.object({ total: z.number(), cpu: z.object({ workersMs: z.number() }).optional() })),
+});
+
 export async function measuredFromResult(
   path: string,
   status: (line: string) => void,
 ): Promise<MeasuredInput> {
-  const result = JSON.parse(await readFile(path, "utf8")) as LoadTestResult;
+  const parsed = ResultSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
+  if (!parsed.success) {
+    throw new Error(`${path} is not a local load-test result: ${z.prettifyError(parsed.error)}`);
+  }
+  const result = parsed.data;
   const pure = result.baseline?.cpuMsPerImage;
   if (!pure)
     throw new Error(
