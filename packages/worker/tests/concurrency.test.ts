@@ -16,6 +16,7 @@ describe("concurrency from the CPU share", () => {
   });
 
   it("keeps at least two images in flight, and more with more vCPUs", () => {
+    // Assess
     expect(imageConcurrency(0.3)).toBeGreaterThanOrEqual(2);
     expect(imageConcurrency(6)).toBeGreaterThan(imageConcurrency(1));
   });
@@ -29,6 +30,7 @@ describe("memory for HEIC decodes", () => {
   });
 
   it("fits one 100 MP HEIC (the default MAX_INPUT_PIXELS) on the default 1,769 MB worker", () => {
+    // Assess: one at the limit alone, or eight 12 MP phone photos at once.
     expect(heicDecodeMb(100_000_000, 50 * 1024 * 1024)).toBeLessThanOrEqual(heicMemoryBudgetMb(1769));
     expect(heicDecodeMb(12_000_000, 3_000_000) * 8).toBeLessThanOrEqual(heicMemoryBudgetMb(1769));
   });

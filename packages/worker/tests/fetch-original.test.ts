@@ -60,13 +60,17 @@ describe("fetchOriginal", () => {
   });
 
   it("classifies a missing object as NotFound", async () => {
+    // Prepare
     const missing = Object.assign(new Error("NoSuchKey"), {
       name: "NoSuchKey",
       $metadata: { httpStatusCode: 404 },
     });
-    expect((await failureOf(fetchOriginal(s3With([], 0, missing), "b", "k", 100))).failureClass).toBe(
-      "NotFound",
-    );
+
+    // Act
+    const failure = await failureOf(fetchOriginal(s3With([], 0, missing), "b", "k", 100));
+
+    // Assess
+    expect(failure.failureClass).toBe("NotFound");
   });
 
   it("reads into a buffer from the pool, and gives it back when the body fails", async () => {

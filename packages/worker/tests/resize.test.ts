@@ -28,25 +28,40 @@ describe("makeThumbnails", () => {
   });
 
   it("never enlarges a small original", async () => {
+    // Prepare
     const input = await solid(300, 200, "#123456").png().toBuffer();
+
+    // Act
     const [large, small] = await makeThumbnails(input, DEFAULT_OUTPUT, limits);
+
+    // Assess
     expect([large!.width, large!.height]).toEqual([300, 200]);
     expect([small!.width, small!.height]).toEqual([256, 171]);
   });
 
   it("flattens transparency onto white for JPEG", async () => {
+    // Prepare
     const input = await solid(400, 400, { r: 0, g: 0, b: 0, alpha: 0 }, 4).png().toBuffer();
+
+    // Act
     const [large] = await makeThumbnails(input, DEFAULT_OUTPUT, limits);
+
+    // Assess
     const { channels } = await sharp(large!.data).stats();
     expect(channels).toHaveLength(3);
     expect(channels.map((c) => Math.round(c.mean))).toEqual([255, 255, 255]);
   });
 
   it("classifies a truncated JPEG as Corrupt", async () => {
+    // Prepare
     const input = await solid(1200, 900, "#3377aa").jpeg().toBuffer();
+
+    // Act
     const error = await makeThumbnails(input.subarray(0, input.length / 2), DEFAULT_OUTPUT, limits).catch(
       (e) => e,
     );
+
+    // Assess
     expect(error).toBeInstanceOf(ImageFailure);
     expect(error.failureClass).toBe("Corrupt");
   });
@@ -82,11 +97,14 @@ describe("makeThumbnails", () => {
       expect(reason).toMatch(/^Corrupt: The image data is damaged or truncated/);
       expect(reason).toMatch(damaged[i]!.decoder);
     }
-  });
+    // Many decodes at once: on a shared CI machine they can take longer than vitest's default 5 s.
+  }, 30_000);
 
   it("refuses a decompression bomb from its header, before decoding it", async () => {
-    // 50000×50000 claimed in a few hundred bytes: 2.5 gigapixels if anything tried to decode it.
+    // Act: 50000×50000 claimed in a few hundred bytes, 2.5 gigapixels if anything tried to decode it.
     const error = await makeThumbnails(pngBomb(50_000, 50_000), DEFAULT_OUTPUT, limits).catch((e) => e);
+
+    // Assess
     expect(error).toBeInstanceOf(ImageFailure);
     expect(error.failureClass).toBe("TooLarge");
     expect(error.message).toMatch(

@@ -218,15 +218,19 @@ describe("sniffImage", () => {
     });
 
     it("checks big-endian TIFFs and absurd value counts without reading past the end", () => {
-      const header = Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x01, 0x00, 0x00]); // directory at 65536
-      expect(failureOf(Buffer.concat([header, Buffer.alloc(100)])).message).toMatch(
-        /at byte 65536.*108 bytes/,
-      );
-      // One StripOffsets entry claiming 2^30 LONG values.
+      // Prepare: a big-endian header whose directory is at 65536, and one StripOffsets entry claiming
+      // 2^30 LONG values.
+      const header = Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x01, 0x00, 0x00]);
       const ifd = Buffer.from([
         0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 1, 0, 0x11, 0x01, 4, 0, 0, 0, 0, 0x40, 8, 0, 0, 0,
       ]);
+
+      // Act
+      const far = failureOf(Buffer.concat([header, Buffer.alloc(100)]));
       const failure = failureOf(Buffer.concat([ifd, Buffer.alloc(4)]));
+
+      // Assess
+      expect(far.message).toMatch(/at byte 65536.*108 bytes/);
       expect(failure.failureClass).toBe("Corrupt");
       expect(failure.message).toMatch(/value of tag 273 .* is cut off/);
     });
