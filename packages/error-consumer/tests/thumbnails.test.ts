@@ -38,16 +38,13 @@ const deps = (config: Partial<AdminDeps["config"]>): AdminDeps => ({
 
 describe("a thumbnail made on demand", () => {
   it("answers a stalled S3 within its deadline with a classified 503 and Retry-After", async () => {
-    // Act: the worker's 30 s image timeout, but a 1 s on-demand deadline.
-    const started = performance.now();
+    // Act: the worker's 30 s image timeout, but a 1 s on-demand deadline (a hang fails the test at
+    // vitest's 5 s).
     const response = await thumbnailOnDemand(deps({ onDemandTimeoutSeconds: 1 }), "A-1", "small", {
       index: "0",
     });
-    const elapsed = performance.now() - started;
 
     // Assess: answered at the on-demand deadline, not the image timeout, with its class.
-    expect(elapsed).toBeGreaterThanOrEqual(900);
-    expect(elapsed).toBeLessThan(5_000);
     expect(response.status).toBe(503);
     expect(response.headers["retry-after"]).toBe("5");
     expect(JSON.parse(String(response.body))).toMatchObject({
@@ -57,8 +54,7 @@ describe("a thumbnail made on demand", () => {
   });
 
   it("uses the image timeout when that is shorter", async () => {
-    // Act: a 1 s image timeout under a 20 s on-demand deadline.
-    const started = performance.now();
+    // Act: a 1 s image timeout under a 20 s on-demand deadline (a hang fails the test at vitest's 5 s).
     const response = await thumbnailOnDemand(
       deps({ imageTimeoutSeconds: 1, onDemandTimeoutSeconds: 20 }),
       "A-1",
@@ -66,8 +62,10 @@ describe("a thumbnail made on demand", () => {
       { index: "0" },
     );
 
-    // Assess
-    expect(performance.now() - started).toBeLessThan(5_000);
+    // Assess: the deadline named is the image's 1 s, not the 20 s.
     expect(response.status).toBe(503);
+    expect(JSON.parse(String(response.body))).toMatchObject({
+      error: expect.stringMatching(/within the 1 s allowed/),
+    });
   });
 });
