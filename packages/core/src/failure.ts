@@ -69,6 +69,10 @@ const NETWORK_CODES = new Set([
   "EAI_AGAIN",
   "ECONNABORTED",
   "UND_ERR_SOCKET",
+  // undici's own timeouts (the worker's S3 requests): connecting, the response, a gap in the body.
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
 ]);
 const TRANSIENT_NAMES = new Set([
   "SlowDown",

@@ -12,6 +12,18 @@ describe("classifyS3Error", () => {
     [s3Error("InternalError", 500), "write", "Transient"],
     [Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), "read", "Transient"],
     [s3Error("TimeoutError"), "write", "Transient"],
+    // undici's timeouts, from the worker's own S3 requests: a body that stalls is retried, not failed.
+    [Object.assign(new Error("Body Timeout Error"), { code: "UND_ERR_BODY_TIMEOUT" }), "read", "Transient"],
+    [
+      Object.assign(new Error("Headers Timeout Error"), { code: "UND_ERR_HEADERS_TIMEOUT" }),
+      "write",
+      "Transient",
+    ],
+    [
+      Object.assign(new Error("Connect Timeout Error"), { code: "UND_ERR_CONNECT_TIMEOUT" }),
+      "read",
+      "Transient",
+    ],
     [s3Error("InvalidArgument", 400), "write", "Internal"],
   ] as const)("maps %s on %s to %s", (error, action, expected) => {
     expect(classifyS3Error(error, action).failureClass).toBe(expected);

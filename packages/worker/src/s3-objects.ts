@@ -110,7 +110,10 @@ export class S3Objects {
       } catch (error) {
         if (signal?.aborted) throw error;
         try {
-          token = await strategy.refreshRetryTokenForRetry(token, retryInfo(error));
+          // Some versions of the strategy wait out the backoff inside this call: the deadline must
+          // still end it, as the SDK's own retry middleware races it against the abort signal.
+          const refreshed = strategy.refreshRetryTokenForRetry(token, retryInfo(error));
+          token = await (signal ? Promise.race([refreshed, aborted(signal)]) : refreshed);
         } catch {
           throw error;
         }
@@ -151,7 +154,8 @@ export class S3Objects {
         signal,
       });
     } catch (error) {
-      if (signal?.aborted) throw error;
+      // An aborted request, or one undici refused to send (an invalid header): nothing to retry.
+      if (signal?.aborted || (error as { code?: unknown }).code === "UND_ERR_INVALID_ARG") throw error;
       throw S3RequestError.network(method, error);
     }
     if (response.statusCode >= 200 && response.statusCode < 300) return response;
@@ -195,6 +199,14 @@ export class S3Objects {
   }
 }
 
+/** Rejects with the signal's reason once it aborts. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
 interface SigningScheme {
   name: string;
   signingName?: string;
@@ -222,7 +234,7 @@ async function errorOf(method: string, response: Dispatcher.ResponseData): Promi
     // An error document is small; anything else (a proxy's page) is not read past 64 KiB.
     const text = await readCapped(response.body, 64 * 1024);
     const parsed = text ? (parseXML(text) as { Error?: { Code?: unknown; Message?: unknown } }) : {};
-    code = typeof parsed.Error?.Code === "string" ? parsed.Error.Code : undefined;
+    code = typeof parsed.Error?.Code === "string" && parsed.Error.Code ? parsed.Error.Code : undefined;
     message = typeof parsed.Error?.Message === "string" ? parsed.Error.Message : undefined;
   } catch {
     response.body.destroy();

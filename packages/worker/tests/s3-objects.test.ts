@@ -1,4 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import { classifyS3Error } from "@thumbs/core";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -182,5 +183,51 @@ describe("S3Objects", () => {
     expect(signal.aborted).toBe(true);
     expect(error).toBeInstanceOf(Error);
     expect(standIn.seen).toHaveLength(1);
+  });
+  it("stops at the caller's deadline while waiting to retry, not after the wait", async () => {
+    // Prepare: S3 throttles every request, and the client's strategy waits a minute before a retry
+    // (some versions wait inside the strategy itself, where only a race with the deadline ends it).
+    standIn.answerWith((_, res) => s3Error(res, 503, "SlowDown", "Please reduce your request rate."));
+    const patient = new S3Objects(
+      new S3Client({
+        endpoint: standIn.endpoint,
+        region: "us-east-1",
+        credentials: CREDENTIALS,
+        forcePathStyle: true,
+        retryStrategy: new ConfiguredRetryStrategy(5, () => 60_000),
+      }),
+      { connections: 1 },
+    );
+    const signal = AbortSignal.timeout(300);
+
+    // Act: a hang here fails the test at vitest's timeout, long before the minute is up.
+    const error = await patient.get("originals", "a.jpg", signal).catch((e: unknown) => e);
+
+    // Assess: one request, ended by the deadline.
+    expect(signal.aborted).toBe(true);
+    expect(error).toBeInstanceOf(Error);
+    expect(standIn.seen).toHaveLength(1);
+    await patient.close();
+    patient.client.destroy();
+  });
+
+  it("does not retry a request undici refuses to send, and gives S3's empty error code no name", async () => {
+    // Prepare
+    standIn.answerWith((_, res) => s3Error(res, 400, ""));
+
+    // Act
+    const refused = await objects
+      .put("thumbnails", "t.jpg", Buffer.from("x"), {
+        contentType: "image/jpeg",
+        cacheControl: "no-cache",
+        metadata: { note: "two\nlines" },
+      })
+      .catch((e: unknown) => e);
+    const empty = await objects.get("originals", "a.jpg").catch((e: unknown) => e);
+
+    // Assess: the refused PUT never reached S3 and is not Transient; the 400 is named by its status.
+    expect(standIn.seen).toHaveLength(1);
+    expect(classifyS3Error(refused, "write").failureClass).toBe("Internal");
+    expect((empty as Error).name).toBe("Http400");
   });
 });
