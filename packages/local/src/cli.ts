@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { join } from "node:path";
+import { DEFAULT_SLICE_SIZE } from "@thumbs/core";
 import { Command, Option } from "commander";
 import { intOption, numberOption } from "./cli-options.js";
 import { runDemo } from "./demo.js";
@@ -48,7 +49,7 @@ const program = new Command()
       .default("prefix"),
   )
   .option("-w, --workers <count>", "worker processes (default: one per core)", intOption(1, 64))
-  .option("--slice-size <count>", "images per slice (default 25)", intOption(1, 10_000))
+  .option("--slice-size <count>", `images per slice (default ${DEFAULT_SLICE_SIZE})`, intOption(1, 10_000))
   .option("-o, --output <dir>", "folder the thumbnails are downloaded into", "out")
   .option("--cache-dir <dir>", "where generated photos are cached", join(".cache", "samples"))
   .option("--order-id <id>", "order id (default: demo-<timestamp>-<random>)")
