@@ -24,6 +24,8 @@ const local = loadLocalWorkerConfig();
 const { queueUrl, functionTimeoutMs: timeoutMs, visibilityTimeoutSeconds: visibilitySeconds } = local;
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 let stopping = false;
+/** Deletes of done slices' messages still under way (poll() does not wait for them). */
+const deleting = new Set<Promise<void>>();
 
 /**
  * TEST-ONLY fault injection, local runtime only (never set on Lambda): when LOCAL_FAULT_CRASH_ON is
@@ -109,9 +111,20 @@ async function poll(): Promise<void> {
           snsEventFromSqsBody(message.Body ?? "{}"),
           localContext("thumbs-worker", timeoutMs, `${message.MessageId ?? ""}/${randomUUID().slice(0, 8)}`),
         );
-        await sqs.send(
-          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-        );
+        // On AWS nothing is left to do once the handler returns (SNS invoked it): this emulation's
+        // delete does not hold the "instance" from its next delivery. A failed delete only delivers
+        // the slice again, which a worker skips as done (a duplicate delivery).
+        const deleted: Promise<void> = sqs
+          .send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }))
+          .then(
+            () => undefined,
+            (error: unknown) =>
+              console.error(
+                `worker ${process.pid}: could not delete a done slice's message: ${(error as Error).message}`,
+              ),
+          )
+          .finally(() => deleting.delete(deleted));
+        deleting.add(deleted);
         send({
           type: "slices",
           pid: process.pid,
@@ -133,6 +146,7 @@ async function poll(): Promise<void> {
       }
     }
   }
+  await Promise.all(deleting);
   await stopProfile();
   process.exit(0);
 }
