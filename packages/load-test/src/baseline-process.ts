@@ -2,10 +2,11 @@
 // as many at once as the parent keeps in flight, with the worker's own code and settings.
 import { readFile } from "node:fs/promises";
 import { DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_OUTPUT } from "@thumbs/core";
-import { applyResizeSettings, makeThumbnails } from "@thumbs/worker";
+import { applyHeapSettings, applyResizeSettings, makeThumbnails } from "@thumbs/worker";
 import type { BaselineMessage, BaselineReply } from "./baseline.js";
 
 applyResizeSettings();
+applyHeapSettings();
 const limits = { maxInputPixels: DEFAULT_MAX_INPUT_PIXELS, timeoutSeconds: DEFAULT_IMAGE_TIMEOUT_SECONDS };
 const send = (message: BaselineReply) => process.send?.(message);
 let cpuAtFirstJob: NodeJS.CpuUsage | undefined;

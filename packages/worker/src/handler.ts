@@ -14,13 +14,15 @@ import type { Context, SNSEvent } from "aws-lambda";
 import { createWorkerS3 } from "./clients.js";
 import { cpuShare, imageConcurrency } from "./concurrency.js";
 import { loadWorkerConfig } from "./config.js";
+import { applyHeapSettings } from "./heap-settings.js";
 import { applyResizeSettings } from "./resize.js";
 import { resizeSlice, type SliceReport } from "./resize-slice.js";
 
-// Cold start: config validated, sharp set up for resizing, clients created once and reused by every
-// invocation.
+// Cold start: config validated, sharp and V8's heap set up for resizing, clients created once and
+// reused by every invocation.
 const config = loadWorkerConfig();
 applyResizeSettings();
+applyHeapSettings();
 const concurrency = config.concurrency ?? imageConcurrency(cpuShare());
 const s3 = createWorkerS3({ forcePathStyle: config.s3ForcePathStyle, concurrency });
 const sns = new SNSClient({});

@@ -6,6 +6,7 @@ export * from "./dead-slice.js";
 export * from "./errors.js";
 export * from "./fetch-original.js";
 export * from "./follow-up.js";
+export * from "./heap-settings.js";
 export * from "./in-flight.js";
 export * from "./make-and-store.js";
 export * from "./process-image.js";
