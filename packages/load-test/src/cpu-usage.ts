@@ -28,15 +28,22 @@ export function otherLoadShare(before: MachineCpu, after: MachineCpu, ownMs: num
   return total > 0 ? Math.max(0, (after.busyMs - before.busyMs - ownMs) / total) : undefined;
 }
 
-/** A worker process's CPU ms so far, as it reports itself over IPC; undefined when it exits first. */
-export function workerCpuMs(child: ChildProcess): Promise<number | undefined> {
+/** What a worker process reports of itself: CPU ms, and full GCs and their pauses, so far. */
+export interface WorkerReading {
+  cpuMs: number;
+  fullGcs: number;
+  fullGcMs: number;
+}
+
+/** A worker process's reading, as it reports itself over IPC; undefined when it exits first. */
+export function readWorker(child: ChildProcess): Promise<WorkerReading | undefined> {
   return new Promise((resolve) => {
-    const finish = (cpuMs?: number) => {
+    const finish = (reading?: WorkerReading) => {
       child.off("message", onMessage);
       child.off("exit", onExit);
-      resolve(cpuMs);
+      resolve(reading);
     };
-    const onMessage = (message: WorkerProcessMessage) => message.type === "cpu" && finish(message.cpuMs);
+    const onMessage = (message: WorkerProcessMessage) => message.type === "cpu" && finish(message);
     const onExit = () => finish();
     child.on("message", onMessage);
     child.on("exit", onExit);
@@ -50,7 +57,7 @@ export interface CpuSnapshot {
   /** This process: fauxqs and the coordinator run in it. */
   parentMs: number;
   /** Per worker process, in the same order each time; undefined when one did not answer. */
-  workersMs: Array<number | undefined>;
+  workers: Array<WorkerReading | undefined>;
   redisMs: number | undefined;
 }
 
@@ -59,8 +66,8 @@ export async function cpuSnapshot(
   workers: readonly ChildProcess[],
   redis: { info(section: string): Promise<string> },
 ): Promise<CpuSnapshot> {
-  const [workersMs, info] = await Promise.all([
-    Promise.all(workers.map(workerCpuMs)),
+  const [readings, info] = await Promise.all([
+    Promise.all(workers.map(readWorker)),
     redis.info("cpu").catch(() => ""),
   ]);
   const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, "m").exec(info)?.[1]);
@@ -69,7 +76,7 @@ export async function cpuSnapshot(
   return {
     machine: machineCpuMs(),
     parentMs: (user + system) / 1000,
-    workersMs,
+    workers: readings,
     redisMs: Number.isFinite(redisSeconds) ? redisSeconds * 1000 : undefined,
   };
 }
@@ -77,10 +84,13 @@ export async function cpuSnapshot(
 /** The CPU used between two snapshots; undefined when a worker process could not be read both times. */
 export function cpuAccount(before: CpuSnapshot, after: CpuSnapshot): CpuAccount | undefined {
   let workersMs = 0;
-  for (const [i, end] of after.workersMs.entries()) {
-    const start = before.workersMs[i];
+  const fullGcs = { count: 0, pauseMs: 0 };
+  for (const [i, end] of after.workers.entries()) {
+    const start = before.workers[i];
     if (start === undefined || end === undefined) return undefined;
-    workersMs += end - start;
+    workersMs += end.cpuMs - start.cpuMs;
+    fullGcs.count += end.fullGcs - start.fullGcs;
+    fullGcs.pauseMs += end.fullGcMs - start.fullGcMs;
   }
   const parentMs = after.parentMs - before.parentMs;
   const redisMs =
@@ -89,6 +99,7 @@ export function cpuAccount(before: CpuSnapshot, after: CpuSnapshot): CpuAccount 
   return {
     totalMs,
     workersMs,
+    workerFullGcs: fullGcs,
     parentMs,
     redisMs,
     otherLoadShare: otherLoadShare(before.machine, after.machine, totalMs) ?? null,

@@ -51,7 +51,9 @@ export async function runLocalLoadTest(
   return writeResult(options.outDir, {
     ...resultHeader("local", startedAt, options, corpus, { workers, concurrencyPerWorker, sliceSize }),
     runs: [run],
-    ...(before && after ? overheadAgainst(run, before, after, workers * concurrencyPerWorker) : {}),
+    ...(before && after
+      ? overheadAgainst(run, before, after, workers * concurrencyPerWorker, concurrencyPerWorker)
+      : {}),
     notes: [],
   });
 }
@@ -70,7 +72,13 @@ async function measureBaseline(
   return baseline;
 }
 
-function overheadAgainst(run: RunResult, before: BaselineResult, after: BaselineResult, lanes: number) {
+function overheadAgainst(
+  run: RunResult,
+  before: BaselineResult,
+  after: BaselineResult,
+  lanes: number,
+  lanesPerWorker: number,
+) {
   const baseline = mergeBaselines(before, after);
   const worked = run.done + run.failed;
   const bracket = (
@@ -89,6 +97,7 @@ function overheadAgainst(run: RunResult, before: BaselineResult, after: Baseline
       baselineCpuMs: baseline.cpuMs,
       otherLoad: [run.cpu?.otherLoadShare, before.otherLoadShare, after.otherLoadShare],
       pipelineImageMsSum: run.perImageMs.count > 0 ? run.perImageMs.sum : undefined,
+      invocationLaneMs: run.slices.reduce((total, slice) => total + slice.ms, 0) * lanesPerWorker,
       workerCpu:
         run.cpu && worked > 0
           ? {
@@ -159,7 +168,8 @@ async function timeOrder(
     // The same processes are asked afterwards: a worker replaced meanwhile leaves the CPU unaccounted.
     const workers = [...stack.workers.processes];
     const cpuBefore = await cpuSnapshot(workers, stack.redis);
-    const originEpochMs = Date.now();
+    // The workers' slice times are on their monotonic clocks (worker-process.ts): so is the origin.
+    const originEpochMs = performance.timeOrigin + performance.now();
     const started = performance.now();
     const detail = { orderId, bucket: stack.emulator.resources.sourceBucket, prefix };
     const plan = await stack.emitOrderCompleted({

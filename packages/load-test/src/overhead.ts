@@ -2,6 +2,8 @@ import type { OverheadResult, WorkerCpuRatio } from "./result.js";
 
 /** Fan-out, S3 and Redis together cost at most 15% over pure resizing. */
 export const OVERHEAD_GOAL = 1.15;
+/** Lanes idle inside worker invocations cost at most 3% of the lane time their images take. */
+export const FAN_OUT_AIM = 1.03;
 
 // Above this share of the machine's CPU used by other processes, wall times are not trustworthy.
 const BUSY_MACHINE_SHARE = 0.1;
@@ -21,9 +23,11 @@ export function overheadRatio(input: {
   otherLoad?: Array<number | null | undefined>;
   /** Σ of the pipeline's own per-image times, when reported. */
   pipelineImageMsSum?: number | undefined;
+  /** Σ over worker invocations of their handler time × their images in flight: lane time inside invocations. */
+  invocationLaneMs?: number | undefined;
   workerCpu?: { msPerImage: number; baselineMsPerImage: readonly number[] } | undefined;
 }): OverheadResult {
-  const { pipelineWallMs, lanes, baselineWallMs, pipelineImageMsSum: inPipeline } = input;
+  const { pipelineWallMs, lanes, baselineWallMs, pipelineImageMsSum: inPipeline, invocationLaneMs } = input;
   const pure = sum(input.baselineImageMs);
   const ratio = (pipelineWallMs * lanes) / pure;
   const cpuRatio =
@@ -39,7 +43,13 @@ export function overheadRatio(input: {
     cpuRatio,
     ...(input.workerCpu ? { workerCpu: workerCpuRatio(input.workerCpu) } : {}),
     ...(inPipeline
-      ? { split: { fanOut: (pipelineWallMs * lanes) / inPipeline, perImage: inPipeline / pure } }
+      ? {
+          split: {
+            fanOut: (pipelineWallMs * lanes) / inPipeline,
+            perImage: inPipeline / pure,
+            ...(invocationLaneMs ? fanOutSplit(pipelineWallMs * lanes, invocationLaneMs, inPipeline) : {}),
+          },
+        }
       : {}),
     ...(busiest > BUSY_MACHINE_SHARE
       ? {
@@ -47,6 +57,17 @@ export function overheadRatio(input: {
         }
       : {}),
   };
+}
+
+/**
+ * fan-out = within invocations × between invocations. Within: lanes idle while a worker invocation runs
+ * (its start and end, and the last images of its slice running while other lanes have none left): what
+ * Lambda bills and the worker controls. Between: lanes idle outside invocations (planning, the first
+ * delivery, the runtime's receive between slices, and the last slices of the order running on some
+ * processes while others have none left), which on AWS is SNS fanning slices out to many instances.
+ */
+function fanOutSplit(laneMs: number, invocationLaneMs: number, imageMsSum: number) {
+  return { withinInvocations: invocationLaneMs / imageMsSum, betweenInvocations: laneMs / invocationLaneMs };
 }
 
 /** Worker CPU per image ÷ the mean of the bracketing baselines' pure-resize CPU per image, and each alone. */

@@ -3,6 +3,7 @@ import { availableParallelism, cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { runCharts } from "./charts.js";
 import type { Corpus, CorpusOptions } from "./corpus.js";
+import { FAN_OUT_AIM } from "./overhead.js";
 import type { LoadTestResult, RunResult } from "./result.js";
 import type { Summary } from "./stats.js";
 
@@ -116,6 +117,14 @@ export function renderTextReport(result: LoadTestResult): string[] {
       ...(o.split
         ? [row("  = fan-out × per image", `${o.split.fanOut.toFixed(3)} × ${o.split.perImage.toFixed(3)}`)]
         : []),
+      ...(o.split?.withinInvocations && o.split.betweenInvocations
+        ? [
+            row(
+              "    fan-out",
+              `= within invocations ${o.split.withinInvocations.toFixed(3)} (aim ≤ ${FAN_OUT_AIM.toFixed(2)}: ${o.split.withinInvocations <= FAN_OUT_AIM ? "PASS" : "MISS"}) × between invocations ${o.split.betweenInvocations.toFixed(3)}`,
+            ),
+          ]
+        : []),
       row(
         "CPU ratio",
         o.cpuRatio === null
@@ -157,6 +166,14 @@ function renderRun(run: RunResult, target: LoadTestResult["target"]): string[] {
             "CPU used",
             `${ms(cpu.totalMs)}: workers ${ms(cpu.workersMs)}, this process (fauxqs, coordinator) ${ms(cpu.parentMs)}, Redis ${cpu.redisMs === null ? "–" : ms(cpu.redisMs)}; other processes used ${percent(cpu.otherLoadShare)} of the machine meanwhile`,
           ),
+          ...(cpu.workerFullGcs
+            ? [
+                row(
+                  "  full GCs",
+                  `${cpu.workerFullGcs.count} in the worker processes (${(cpu.workerFullGcs.count / Math.max(1, run.total)).toFixed(3)} per image), ${ms(cpu.workerFullGcs.pauseMs)} of main-thread pauses`,
+                ),
+              ]
+            : []),
         ]
       : []),
     row(target === "local" ? "worker processes" : "Lambda instances", String(run.lanes.length)),

@@ -26,6 +26,8 @@ export interface CpuAccount {
   /** Worker processes + the load test's process (fauxqs, coordinator) + Redis, in ms. */
   totalMs: number;
   workersMs: number;
+  /** The worker processes' full (mark-compact) GCs meanwhile, and their main-thread pauses. */
+  workerFullGcs?: { count: number; pauseMs: number } | undefined;
   parentMs: number;
   redisMs: number | null;
   /** Share of the machine's CPU capacity other processes used meanwhile (0 = otherwise idle). */
@@ -95,8 +97,13 @@ export interface OverheadResult {
   wallOverBaselineWall: number;
   cpuRatio: number | null;
   workerCpu?: WorkerCpuRatio | undefined;
-  /** ratio = fanOut × perImage (see the README). */
-  split?: { fanOut: number; perImage: number } | undefined;
+  /**
+   * ratio = fanOut × perImage, and fanOut = withinInvocations × betweenInvocations when the slices'
+   * handler times are known (see the README).
+   */
+  split?:
+    | { fanOut: number; perImage: number; withinInvocations?: number; betweenInvocations?: number }
+    | undefined;
   warning?: string | undefined;
 }
 

@@ -1,16 +1,16 @@
 import type { ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { type CpuSnapshot, cpuAccount, machineCpuMs, otherLoadShare, workerCpuMs } from "../src/cpu-usage.js";
+import { type CpuSnapshot, cpuAccount, machineCpuMs, otherLoadShare, readWorker } from "../src/cpu-usage.js";
 
-/** A stand-in worker process that answers "cpu" with `cpuMs`, or exits without answering. */
+/** A stand-in worker process that answers "cpu" with `cpuMs` (and 2 full GCs), or exits without answering. */
 function fakeWorker(cpuMs: number | "exits"): ChildProcess {
   const child = Object.assign(new EventEmitter(), { connected: true }) as unknown as ChildProcess;
   child.send = ((message: string, callback: (error: Error | null) => void) => {
     callback(null);
     if (message !== "cpu") return true;
     if (cpuMs === "exits") child.emit("exit", 1, null);
-    else child.emit("message", { type: "cpu", pid: 1, cpuMs });
+    else child.emit("message", { type: "cpu", pid: 1, cpuMs, fullGcs: 2, fullGcMs: 30 });
     return true;
   }) as ChildProcess["send"];
   return child;
@@ -19,7 +19,9 @@ function fakeWorker(cpuMs: number | "exits"): ChildProcess {
 const snapshot = (workersMs: Array<number | undefined>, parentMs: number, redisMs?: number): CpuSnapshot => ({
   machine: { busyMs: 0, totalMs: 0 },
   parentMs,
-  workersMs,
+  workers: workersMs.map((cpuMs) =>
+    cpuMs === undefined ? undefined : { cpuMs, fullGcs: cpuMs / 5, fullGcMs: cpuMs },
+  ),
   redisMs,
 });
 
@@ -46,13 +48,13 @@ describe("CPU accounting", () => {
     expect(otherLoadShare(after, after, 0)).toBeUndefined();
   });
 
-  it("asks a worker process for its own CPU time, and gets nothing from one that exits", async () => {
+  it("asks a worker process for its own CPU time and full GCs, and gets nothing from one that exits", async () => {
     // Act
-    const answered = await workerCpuMs(fakeWorker(1234.5));
-    const exited = await workerCpuMs(fakeWorker("exits"));
+    const answered = await readWorker(fakeWorker(1234.5));
+    const exited = await readWorker(fakeWorker("exits"));
 
     // Assess
-    expect(answered).toBe(1234.5);
+    expect(answered).toMatchObject({ cpuMs: 1234.5, fullGcs: 2, fullGcMs: 30 });
     expect(exited).toBeUndefined();
   });
 
@@ -63,6 +65,7 @@ describe("CPU accounting", () => {
 
     // Assess
     expect(account).toMatchObject({ workersMs: 25, parentMs: 30, redisMs: 2, totalMs: 57 });
+    expect(account?.workerFullGcs).toEqual({ count: 5, pauseMs: 25 });
     expect(missing).toBeUndefined();
   });
 });

@@ -88,4 +88,38 @@ describe("CPU ratio and busy-machine warning", () => {
     expect(o.split!.perImage).toBeCloseTo(1.2, 10);
     expect(o.split!.fanOut * o.split!.perImage).toBeCloseTo(o.ratio, 10);
   });
+
+  it("splits the fan-out into lanes idle within worker invocations × between them", () => {
+    // Prepare: 40 s of lane time, 37 s of it inside invocations, 36 s of it images.
+    const baselineImageMs = Array.from({ length: 30 }, () => 1000);
+
+    // Act
+    const o = overheadRatio({
+      pipelineWallMs: 10_000,
+      lanes: 4,
+      baselineImageMs,
+      baselineWallMs: 7_500,
+      pipelineImageMsSum: 36_000,
+      invocationLaneMs: 37_000,
+    });
+
+    // Assess
+    expect(o.split!.withinInvocations).toBeCloseTo(37 / 36, 10);
+    expect(o.split!.betweenInvocations).toBeCloseTo(40 / 37, 10);
+    expect(o.split!.withinInvocations! * o.split!.betweenInvocations!).toBeCloseTo(o.split!.fanOut, 10);
+  });
+
+  it("leaves the fan-out unsplit when no invocation time was reported", () => {
+    // Act
+    const o = overheadRatio({
+      pipelineWallMs: 10_000,
+      lanes: 4,
+      baselineImageMs: [1000],
+      baselineWallMs: 1000,
+      pipelineImageMsSum: 36_000,
+    });
+
+    // Assess
+    expect(o.split).toEqual({ fanOut: 40 / 36, perImage: 36 });
+  });
 });

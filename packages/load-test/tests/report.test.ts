@@ -124,6 +124,48 @@ describe("reports", () => {
     );
   });
 
+  it("prints the CPU account with the worker processes' full GCs", () => {
+    // Prepare
+    const result = fixture();
+    result.runs[0]!.cpu = {
+      totalMs: 1_200,
+      workersMs: 1_000,
+      workerFullGcs: { count: 3, pauseMs: 45 },
+      parentMs: 150,
+      redisMs: 50,
+      otherLoadShare: 0.01,
+    };
+
+    // Act
+    const text = renderTextReport(result).join("\n");
+
+    // Assess
+    expect(text).toMatch(/CPU used\s+1\.20 s: workers 1\.00 s/);
+    expect(text).toMatch(/full GCs\s+3 in the worker processes \(1\.500 per image\), 45\.0 ms of main-thread pauses/);
+  });
+
+  it("prints the fan-out split into lanes idle within and between worker invocations", () => {
+    // Prepare: 2 lanes × 1 s; 0.9 s of it inside invocations, 0.85 s of it images.
+    const result = fixture();
+    result.overhead = overheadRatio({
+      pipelineWallMs: 1_000,
+      lanes: 2,
+      baselineImageMs: [400, 400],
+      baselineWallMs: 400,
+      pipelineImageMsSum: 1_700,
+      invocationLaneMs: 1_800,
+    });
+
+    // Act
+    const text = renderTextReport(result).join("\n");
+
+    // Assess
+    expect(text).toMatch(/= fan-out × per image\s+1\.176 × 2\.125/);
+    expect(text).toMatch(
+      /fan-out\s+= within invocations 1\.059 \(aim ≤ 1\.03: MISS\) × between invocations 1\.111/,
+    );
+  });
+
   it("writes a self-contained HTML page with both charts and escaped text", async () => {
     // Prepare
     const result = fixture();

@@ -7,10 +7,14 @@ import { WorkerProcessError } from "./errors.js";
 /** What a worker process sends its pool. */
 export type WorkerProcessMessage =
   | { type: "ready"; pid: number }
+  /** `started`/`ended`: epoch ms on the process's monotonic clock (performance.timeOrigin + now()). */
   | { type: "slices"; pid: number; reports: SliceReport[]; started: number; ended: number; rss: number }
   | { type: "slice-failed"; pid: number; error: string; started: number; ended: number }
-  /** The answer to a "cpu" message: user + system CPU ms the process (all its threads) has used so far. */
-  | { type: "cpu"; pid: number; cpuMs: number };
+  /**
+   * The answer to a "cpu" message: user + system CPU ms the process (all its threads) has used so far,
+   * and the full (mark-compact) GCs it has run and their pauses in ms.
+   */
+  | { type: "cpu"; pid: number; cpuMs: number; fullGcs: number; fullGcMs: number };
 
 /** What the pool records: the workers' messages, and what the pool itself saw happen to them. */
 export type WorkerPoolEvent =

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { subscribe } from "node:diagnostics_channel";
 import type { ClientRequest } from "node:http";
+import { constants, type PerformanceEntry, PerformanceObserver } from "node:perf_hooks";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -65,14 +66,35 @@ function decodedPath(path: string): string {
   }
 }
 
+// Full GCs stop the main thread to mark the whole heap: the load test counts them beside the CPU
+// (the worker's heap-settings.ts is about how often they run).
+const fullGcs = { count: 0, ms: 0 };
+new PerformanceObserver((entries) => {
+  for (const entry of entries.getEntries()) {
+    const { detail } = entry as PerformanceEntry & { detail?: { kind?: number } };
+    if (detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+    fullGcs.count += 1;
+    fullGcs.ms += entry.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
+
 const send = (message: WorkerProcessMessage) => process.send?.(message);
+// Slice times on a clock that never steps (Date.now() follows the system clock, which NTP may step
+// mid-run), in epoch ms as of this process's start.
+const clockMs = () => performance.timeOrigin + performance.now();
 process.on("message", (m) => {
   if (m === "stop") stopping = true;
   // The load test's CPU account asks before and after an order; only the process itself knows its
   // CPU time on every platform.
   if (m === "cpu") {
     const { user, system } = process.cpuUsage();
-    send({ type: "cpu", pid: process.pid, cpuMs: (user + system) / 1000 });
+    send({
+      type: "cpu",
+      pid: process.pid,
+      cpuMs: (user + system) / 1000,
+      fullGcs: fullGcs.count,
+      fullGcMs: fullGcs.ms,
+    });
   }
 });
 process.on("disconnect", () => {
@@ -89,7 +111,7 @@ async function poll(): Promise<void> {
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
     );
     for (const message of Messages) {
-      const started = Date.now();
+      const started = clockMs();
       // Lambda never retries an invocation while it runs: keep the message invisible while this one
       // does, so only a dead (or failed) invocation's message is delivered again.
       const keepInvisible = setInterval(
@@ -130,7 +152,7 @@ async function poll(): Promise<void> {
           pid: process.pid,
           reports,
           started,
-          ended: Date.now(),
+          ended: clockMs(),
           rss: process.memoryUsage().rss,
         });
       } catch (error) {
@@ -139,7 +161,7 @@ async function poll(): Promise<void> {
           pid: process.pid,
           error: (error as Error).message,
           started,
-          ended: Date.now(),
+          ended: clockMs(),
         });
       } finally {
         clearInterval(keepInvisible);
