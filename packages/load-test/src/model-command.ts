@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_OUTPUT } from "@thumbs/core";
-import { applyResizeSettings, makeThumbnails } from "@thumbs/worker";
+import { applyHeapSettings, applyResizeSettings, makeThumbnails } from "@thumbs/worker";
 import { z } from "zod";
 import { type CorpusOptions, loadTestCorpus } from "./corpus.js";
 import { DEFAULT_ASSUMPTIONS, type ModelAssumptions, pickConfigurations, predictGrid } from "./model.js";
@@ -176,8 +176,9 @@ export function spreadSample<T extends Original>(files: readonly T[], evenly = 4
  */
 async function serialCpuMs(paths: readonly string[]): Promise<number[]> {
   const limits = { maxInputPixels: DEFAULT_MAX_INPUT_PIXELS, timeoutSeconds: DEFAULT_IMAGE_TIMEOUT_SECONDS };
-  // Measured as the worker resizes: its sharp settings.
+  // Measured as the worker resizes: its sharp and heap settings.
   applyResizeSettings();
+  applyHeapSettings();
   if (paths[0]) await makeThumbnails(await readFile(paths[0]), DEFAULT_OUTPUT, limits);
   const cpu: number[] = [];
   for (const path of paths) {
