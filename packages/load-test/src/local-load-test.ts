@@ -51,9 +51,7 @@ export async function runLocalLoadTest(
   return writeResult(options.outDir, {
     ...resultHeader("local", startedAt, options, corpus, { workers, concurrencyPerWorker, sliceSize }),
     runs: [run],
-    ...(before && after
-      ? overheadAgainst(run, before, after, workers * concurrencyPerWorker, concurrencyPerWorker)
-      : {}),
+    ...(before && after ? overheadAgainst(run, before, after, { workers, concurrencyPerWorker }) : {}),
     notes: [],
   });
 }
@@ -76,8 +74,7 @@ function overheadAgainst(
   run: RunResult,
   before: BaselineResult,
   after: BaselineResult,
-  lanes: number,
-  lanesPerWorker: number,
+  { workers, concurrencyPerWorker }: Pick<LocalLoadTestOptions, "workers" | "concurrencyPerWorker">,
 ) {
   const baseline = mergeBaselines(before, after);
   const worked = run.done + run.failed;
@@ -90,14 +87,14 @@ function overheadAgainst(
     baselineBrackets: [bracket("before", before), bracket("after", after)],
     overhead: overheadRatio({
       pipelineWallMs: run.wallMs,
-      lanes,
+      lanes: workers * concurrencyPerWorker,
       baselineImageMs: baseline.images.map((i) => i.ms),
       baselineWallMs: baseline.wallMs,
       pipelineCpuMs: run.cpu?.totalMs,
       baselineCpuMs: baseline.cpuMs,
       otherLoad: [run.cpu?.otherLoadShare, before.otherLoadShare, after.otherLoadShare],
       pipelineImageMsSum: run.perImageMs.count > 0 ? run.perImageMs.sum : undefined,
-      invocationLaneMs: run.slices.reduce((total, slice) => total + slice.ms, 0) * lanesPerWorker,
+      invocationLaneMs: run.slices.reduce((total, slice) => total + slice.ms, 0) * concurrencyPerWorker,
       workerCpu:
         run.cpu && worked > 0
           ? {
