@@ -70,18 +70,18 @@ describe("CPU ratio and busy-machine warning", () => {
     expect(o.warning).toBeUndefined();
   });
 
-  it("splits the ratio into fan-out × per image, whose product is the ratio", () => {
-    // Prepare: 4 lanes for 10 s; the pipeline's own image times sum to 36 s, pure resizing to 30 s.
-    const baselineImageMs = Array.from({ length: 30 }, () => 1000);
+  // 4 lanes for 10 s; the pipeline's own image times sum to 36 s, pure resizing to 30 s.
+  const pipeline = {
+    pipelineWallMs: 10_000,
+    lanes: 4,
+    baselineImageMs: Array.from({ length: 30 }, () => 1000),
+    baselineWallMs: 7_500,
+    pipelineImageMsSum: 36_000,
+  };
 
+  it("splits the ratio into fan-out × per image, whose product is the ratio", () => {
     // Act
-    const o = overheadRatio({
-      pipelineWallMs: 10_000,
-      lanes: 4,
-      baselineImageMs,
-      baselineWallMs: 7_500,
-      pipelineImageMsSum: 36_000,
-    });
+    const o = overheadRatio(pipeline);
 
     // Assess: lanes idle 10% of the time (40/36), each image 20% over its resize (36/30).
     expect(o.split!.fanOut).toBeCloseTo(40 / 36, 10);
@@ -90,18 +90,11 @@ describe("CPU ratio and busy-machine warning", () => {
   });
 
   it("splits the fan-out into lanes idle within worker invocations × between them", () => {
-    // Prepare: 40 s of lane time, 37 s of it inside invocations, 36 s of it images.
-    const baselineImageMs = Array.from({ length: 30 }, () => 1000);
+    // Prepare: of the 40 s of lane time, 37 s inside invocations.
+    const input = { ...pipeline, invocationLaneMs: 37_000 };
 
     // Act
-    const o = overheadRatio({
-      pipelineWallMs: 10_000,
-      lanes: 4,
-      baselineImageMs,
-      baselineWallMs: 7_500,
-      pipelineImageMsSum: 36_000,
-      invocationLaneMs: 37_000,
-    });
+    const o = overheadRatio(input);
 
     // Assess
     expect(o.split!.withinInvocations).toBeCloseTo(37 / 36, 10);
@@ -111,15 +104,9 @@ describe("CPU ratio and busy-machine warning", () => {
 
   it("leaves the fan-out unsplit when no invocation time was reported", () => {
     // Act
-    const o = overheadRatio({
-      pipelineWallMs: 10_000,
-      lanes: 4,
-      baselineImageMs: [1000],
-      baselineWallMs: 1000,
-      pipelineImageMsSum: 36_000,
-    });
+    const o = overheadRatio(pipeline);
 
     // Assess
-    expect(o.split).toEqual({ fanOut: 40 / 36, perImage: 36 });
+    expect(o.split).toEqual({ fanOut: 40 / 36, perImage: 1.2 });
   });
 });
